@@ -1,0 +1,21 @@
+# tpulab_module(NAME DEPS...): a static library made of every .cpp below src/NAME.
+# Globbing keeps each module's file list in its own folder, so adding a file needs no CMake edit.
+function(tpulab_module name)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp")
+  add_library(tpulab_${name} STATIC ${sources})
+  target_include_directories(tpulab_${name} PUBLIC "${CMAKE_SOURCE_DIR}/src")
+  target_link_libraries(tpulab_${name} PRIVATE tpulab_warnings PUBLIC ${ARGN})
+endfunction()
+
+# tpulab_test(NAME DEPS...): one GoogleTest binary per module made of every .cpp below tests/NAME.
+function(tpulab_test name)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp")
+  if(NOT sources)
+    return()
+  endif()
+  add_executable(test_${name} ${sources})
+  target_include_directories(test_${name} PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/tests")
+  target_link_libraries(test_${name} PRIVATE tpulab_warnings tpulab_testing ${ARGN} GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name}
+    ENVIRONMENT "TPULAB_SHARED_DIR=${TPULAB_SHARED_DIR};TPULAB_SOURCE_DIR=${CMAKE_SOURCE_DIR};TPULAB_BINARY_DIR=${CMAKE_BINARY_DIR}")
+endfunction()

@@ -1,0 +1,13 @@
+// Each subcommand lives in its own file and adds itself to the app here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace tpulab::cli {
+
+void add_inspect_command(CLI::App& app);
+#ifdef TPULAB_HAVE_POWER
+void add_power_command(CLI::App& app);
+#endif
+
+}  // namespace tpulab::cli

@@ -1,0 +1,34 @@
+// tpulab: one binary, thin subcommands over the library modules.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tpulab: a lab for neural networks on Edge TPUs (models, simulation, power)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tpulab 0.1.0");
+  tpulab::cli::add_inspect_command(app);
+#ifdef TPULAB_HAVE_POWER
+  tpulab::cli::add_power_command(app);
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "error: {}\nRun with --help for usage.\n", e.what());
+    return 2;
+  } catch (const tpulab::UsageError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,54 @@
+// Helpers shared by every test binary.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tpulab::testing {
+
+// ../shared relative to the repo root (or $TPULAB_SHARED_DIR). Empty when absent.
+std::filesystem::path shared_dir();
+// The repo root and the build folder the test binary belongs to.
+std::filesystem::path source_dir();
+std::filesystem::path binary_dir();
+
+// A fresh empty folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs argv (no shell) with an optional time limit; captures stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_seconds = 120);
+
+std::vector<uint8_t> read_bytes(const std::filesystem::path& path);
+void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+
+// Every *.tflite below shared/models (sorted), optionally without the invalid/ folder.
+std::vector<std::filesystem::path> shared_models(bool include_invalid = false);
+
+}  // namespace tpulab::testing
+
+// Skips the current test, loudly, when ../shared is not there.
+#define TPULAB_REQUIRE_SHARED()                                                            \
+  do {                                                                                     \
+    if (::tpulab::testing::shared_dir().empty())                                           \
+      GTEST_SKIP() << "!!! shared data folder (../shared) not found: test SKIPPED !!!";    \
+  } while (0)
