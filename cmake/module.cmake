@@ -16,6 +16,5 @@ function(tpulab_test name)
   add_executable(test_${name} ${sources})
   target_include_directories(test_${name} PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/tests")
   target_link_libraries(test_${name} PRIVATE tpulab_warnings tpulab_testing ${ARGN} GTest::gtest_main GTest::gmock)
-  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name}
-    ENVIRONMENT "TPULAB_SHARED_DIR=${TPULAB_SHARED_DIR};TPULAB_SOURCE_DIR=${CMAKE_SOURCE_DIR};TPULAB_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
 endfunction()

@@ -17,21 +17,18 @@ namespace tpulab::testing {
 
 namespace fs = std::filesystem;
 
-static fs::path env_path(const char* name) {
+// The environment variable when set, else the path CMake compiled in.
+static fs::path env_path(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
-  return v ? fs::path(v) : fs::path();
+  return fs::path(v != nullptr && *v != '\0' ? v : fallback);
 }
 
-fs::path source_dir() {
-  fs::path p = env_path("TPULAB_SOURCE_DIR");
-  return p.empty() ? fs::current_path() : p;
-}
+fs::path source_dir() { return env_path("TPULAB_SOURCE_DIR", TPULAB_DEFAULT_SOURCE_DIR); }
 
-fs::path binary_dir() { return env_path("TPULAB_BINARY_DIR"); }
+fs::path binary_dir() { return env_path("TPULAB_BINARY_DIR", TPULAB_DEFAULT_BINARY_DIR); }
 
 fs::path shared_dir() {
-  fs::path p = env_path("TPULAB_SHARED_DIR");
-  if (p.empty()) p = source_dir() / ".." / "shared";
+  fs::path p = env_path("TPULAB_SHARED_DIR", TPULAB_DEFAULT_SHARED_DIR);
   std::error_code ec;
   if (!fs::is_directory(p / "models", ec)) return {};
   return fs::weakly_canonical(p);
