@@ -50,6 +50,7 @@ struct OpContext {
   std::string model;          // model file name, for messages
   std::vector<TensorRef*> inputs;   // nullptr for an omitted optional input
   std::vector<TensorRef*> outputs;
+  std::vector<TensorRef*> intermediates;  // the op's intermediate tensors (quantized LSTM scales)
   ThreadPool* pool = nullptr;       // eval: may be null (run on the calling thread)
   std::span<uint8_t> scratch;       // eval: scratch_bytes() bytes, 64-byte aligned
 

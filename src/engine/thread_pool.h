@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 namespace tpulab::engine {
@@ -16,6 +17,9 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return threads_; }
+  // The calling thread's slot while it runs a task of parallel_for: 0 for the thread that called
+  // parallel_for, 1..size()-1 for workers (0 outside any pool). Indexes per-thread scratch.
+  static int worker_index();
 
   // Calls fn(begin, end) on disjoint chunks covering [0, n), on up to size() threads, and returns
   // when all are done. No allocation per call. Nested calls from inside fn run inline.

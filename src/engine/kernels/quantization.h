@@ -40,8 +40,17 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
   int left = m.shift > 0 ? m.shift : 0;
   int right = m.shift > 0 ? 0 : -m.shift;
   return rounding_divide_by_pot(
-      saturating_rounding_doubling_high_mul(static_cast<int32_t>(static_cast<uint32_t>(x) << left), m.multiplier),
+      saturating_rounding_doubling_high_mul(static_cast<int32_t>(static_cast<uint32_t>(x) << left),
+                                            m.multiplier),
       right);
+}
+
+// x * M rounded once (ruy's ApplyMultiplier, which TFLite's int8 per-channel CONV_2D reaches
+// through its GEMM backend): (x * multiplier + 2^(30 - shift)) >> (31 - shift).
+inline int32_t multiply_by_quantized_multiplier_single_round(int32_t x, QuantizedMultiplier m) {
+  const int total = 31 - m.shift;
+  const int64_t round = int64_t{1} << (total - 1);
+  return static_cast<int32_t>((int64_t{x} * m.multiplier + round) >> total);
 }
 
 // The clamp range of a fused activation for a quantized output (TFLite's
@@ -49,5 +58,20 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
 std::pair<int32_t, int32_t> quantized_activation_range(Activation a, const TensorRef& output);
 // The same for float outputs.
 std::pair<float, float> float_activation_range(Activation a);
+// The same for int32 outputs (TFLite's CalculateActivationRange<int32_t>: activations other
+// than the ReLU family do not clamp).
+std::pair<int32_t, int32_t> int32_activation_range(Activation a);
+
+// Two's-complement wrapping int32 arithmetic: TFLite's int32 ADD/SUB/MUL overflow the way the
+// hardware (and its wasm build) wraps, and signed overflow is UB in C++.
+inline int32_t wrapping_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+inline int32_t wrapping_sub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+inline int32_t wrapping_mul(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
+}
 
 }  // namespace tpulab::engine

@@ -1,0 +1,167 @@
+// tpulab simulate MODEL.tflite --platform NAME [--segments K | --plan plan.json] [--json]
+#ifdef TPULAB_HAVE_DEVICE
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/table.h"
+#include "device/edgetpu/cost.h"
+#include "device/params_split.h"
+#include "device/platform.h"
+#include "model/tflite.h"
+
+namespace tpulab::cli {
+
+namespace {
+
+using nlohmann::json;
+
+// plan.json: {"starts": [first op of each segment after the first, ...]} (the partitioner's cut
+// points) or {"segments": [[first, end), ...]}.
+std::vector<device::OpRange> read_plan(const std::string& path, int32_t n_ops) {
+  std::ifstream in(path);
+  if (!in) throw IoError("cannot open plan", path);
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw UsageError(fmt::format("malformed plan JSON: {}", e.what()), path);
+  }
+  std::vector<device::OpRange> out;
+  try {
+    if (j.contains("starts")) {
+      int32_t first = 0;
+      for (const auto& s : j.at("starts")) {
+        auto c = s.get<int32_t>();
+        out.push_back({first, c});
+        first = c;
+      }
+      out.push_back({first, n_ops});
+    } else {
+      for (const auto& s : j.at("segments"))
+        out.push_back({s.at(0).get<int32_t>(), s.at(1).get<int32_t>()});
+    }
+  } catch (const json::exception& e) {
+    throw UsageError(fmt::format("plan needs \"starts\" or \"segments\": {}", e.what()), path);
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i].first >= out[i].last || out[i].first < 0 || out[i].last > n_ops ||
+        (i > 0 && out[i].first != out[i - 1].last))
+      throw UsageError(fmt::format("segment {} [{}, {}) is empty, out of order or out of range "
+                                   "(the model has {} ops)",
+                                   i, out[i].first, out[i].last, n_ops),
+                       path);
+  return out;
+}
+
+json to_json(const device::Simulation& s, const device::Platform& pf) {
+  json j;
+  j["platform"] = pf.name;
+  j["latency_ms"] = s.latency_ms;
+  j["throughput_ips"] = s.throughput_ips;
+  j["bottleneck_ms"] = s.bottleneck_ms;
+  j["shared_link_bound"] = s.shared_link_bound;
+  j["energy_mj"] = s.energy_mj;
+  j["average_power_w"] = s.average_power_w;
+  j["segments"] = json::array();
+  for (size_t i = 0; i < s.placements.size(); ++i) {
+    const auto& p = s.placements[i];
+    const auto& c = s.costs[i];
+    j["segments"].push_back({{"first_op", p.first_op},
+                             {"end_op", p.last_op},
+                             {"tpu_ops", p.tpu_ops},
+                             {"cpu_ops", p.cpu_ops},
+                             {"parameter_bytes", p.parameter_bytes},
+                             {"cached_bytes", p.cached_bytes},
+                             {"streamed_bytes", p.streamed_bytes},
+                             {"instruction_bytes", p.instruction_bytes},
+                             {"sram_used_bytes", p.sram_used_bytes},
+                             {"input_bytes", p.input_bytes},
+                             {"output_bytes", p.output_bytes},
+                             {"latency_ms", c.latency_ms()},
+                             {"compute_ms", c.latency.compute_ms},
+                             {"weights_ms", c.latency.weights_ms},
+                             {"io_ms", c.latency.io_ms},
+                             {"host_ms", c.latency.host_ms},
+                             {"overhead_ms", c.latency.overhead_ms},
+                             {"energy_mj", c.energy_mj()},
+                             {"model_switch_ms", device::model_switch_ms(p, pf)},
+                             {"warnings", p.warnings}});
+  }
+  return j;
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("simulate", "Cost a model on a simulated Edge TPU platform");
+  struct Opts {
+    std::string model, platform = "usb3-1x", platform_file, profile, plan;
+    int segments = 1;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
+  cmd->add_option(
+         "--platform", opts->platform,
+         "Built-in platform (" + fmt::format("{}", fmt::join(device::platform_names(), ", ")) + ")")
+      ->capture_default_str();
+  cmd->add_option("--platform-file", opts->platform_file,
+                  "Platform TOML file (instead of --platform)");
+  cmd->add_option("--profile", opts->profile, "Calibrated profile TOML (default: built-in)");
+  auto* seg = cmd->add_option("--segments", opts->segments,
+                              "Split into K segments by parameter bytes (edgetpu_compiler's rule)");
+  cmd->add_option("--plan", opts->plan, "Segments from a plan.json")->excludes(seg);
+  cmd->add_flag("--json", opts->json, "Print JSON");
+  cmd->callback([opts] {
+    device::CalibratedProfile profile = opts->profile.empty()
+                                            ? device::builtin_profile()
+                                            : device::load_profile_file(opts->profile);
+    device::Platform pf = opts->platform_file.empty()
+                              ? device::load_platform(opts->platform, profile)
+                              : device::load_platform_file(opts->platform_file, profile);
+    Graph g = read_tflite(opts->model);
+    auto n = static_cast<int32_t>(g.main().ops.size());
+    if (n == 0) throw UsageError("the model has no ops", opts->model);
+    std::vector<device::OpRange> segments = opts->plan.empty()
+                                                ? device::split_by_parameters(g, opts->segments)
+                                                : read_plan(opts->plan, n);
+    device::Simulation s = device::simulate(g, segments, pf);
+    for (const auto& p : s.placements)
+      for (const auto& w : p.warnings) fmt::print(stderr, "warning: {}\n", w);
+    if (opts->json) {
+      std::cout << to_json(s, pf).dump(2) << "\n";
+      return;
+    }
+    fmt::print("{} on {} ({})\n", opts->model, pf.name, pf.description);
+    TextTable t({"seg", "ops", "TPU/CPU", "cached", "streamed", "SRAM", "compute", "weights", "io",
+                 "host", "overhead", "latency ms", "energy mJ", "switch ms"});
+    t.right_align({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
+    for (size_t i = 0; i < s.placements.size(); ++i) {
+      const auto& p = s.placements[i];
+      const auto& c = s.costs[i];
+      t.add({std::to_string(i), fmt::format("{}-{}", p.first_op, p.last_op - 1),
+             fmt::format("{}/{}", p.tpu_ops, p.cpu_ops), human_bytes(p.cached_bytes),
+             human_bytes(p.streamed_bytes), human_bytes(p.sram_used_bytes),
+             fmt::format("{:.2f}", c.latency.compute_ms),
+             fmt::format("{:.2f}", c.latency.weights_ms), fmt::format("{:.2f}", c.latency.io_ms),
+             fmt::format("{:.2f}", c.latency.host_ms), fmt::format("{:.2f}", c.latency.overhead_ms),
+             fmt::format("{:.2f}", c.latency_ms()), fmt::format("{:.3f}", c.energy_mj()),
+             fmt::format("{:.2f}", device::model_switch_ms(p, pf))});
+    }
+    std::cout << t.str();
+    fmt::print(
+        "single inference {:.2f} ms; pipelined {:.1f} inferences/s (bottleneck {:.2f} ms{}); "
+        "{:.3f} mJ per inference; {:.2f} W average\n",
+        s.latency_ms, s.throughput_ips, s.bottleneck_ms,
+        s.shared_link_bound ? ", the shared host link" : "", s.energy_mj, s.average_power_w);
+  });
+}
+
+}  // namespace tpulab::cli
+
+#endif  // TPULAB_HAVE_DEVICE

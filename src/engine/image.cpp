@@ -1,0 +1,181 @@
+#include "engine/image.h"
+
+#include <fmt/format.h>
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "common/error.h"
+
+namespace tpulab::engine {
+
+namespace {
+// Larger images are refused rather than risk a huge allocation from a corrupt header.
+constexpr int64_t kMaxPixels = int64_t{1} << 28;
+}  // namespace
+
+Image decode_image(std::span<const uint8_t> bytes, const std::string& name, int channels) {
+  if (channels != 1 && channels != 3)
+    throw UsageError(fmt::format("images decode to 1 or 3 channels, not {}", channels), name);
+  if (bytes.empty()) throw IoError("image file is empty", name);
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw IoError("image file is too large", name);
+  const auto len = static_cast<int>(bytes.size());
+  int w = 0, h = 0, n = 0;
+  if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n))
+    throw IoError(fmt::format("not a readable BMP, PNG or JPEG image ({})", stbi_failure_reason()),
+                  name);
+  if (w <= 0 || h <= 0 || int64_t{w} * h > kMaxPixels)
+    throw IoError(fmt::format("image size {}x{} is not supported", w, h), name);
+  std::unique_ptr<stbi_uc, void (*)(void*)> data(
+      stbi_load_from_memory(bytes.data(), len, &w, &h, &n, channels), stbi_image_free);
+  if (!data) throw IoError(fmt::format("cannot decode image ({})", stbi_failure_reason()), name);
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = channels;
+  img.pixels.assign(data.get(), data.get() + static_cast<size_t>(w) * static_cast<size_t>(h) *
+                                                 static_cast<size_t>(channels));
+  return img;
+}
+
+Image read_image(const std::string& path, int channels) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw IoError("cannot open image", path);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw IoError("cannot read image", path);
+  return decode_image(bytes, path, channels);
+}
+
+Image resize_bilinear(const Image& image, int width, int height) {
+  if (width <= 0 || height <= 0 || int64_t{width} * height > kMaxPixels)
+    throw UsageError(fmt::format("cannot resize to {}x{}", width, height), "");
+  if (image.width <= 0 || image.height <= 0) throw UsageError("cannot resize an empty image", "");
+  if (image.width == width && image.height == height) return image;
+  const int c = image.channels;
+  // Source coordinate of each destination row/column: lower index and weight of the upper one.
+  struct Tap {
+    int lo, hi;
+    float w;
+  };
+  auto taps = [](int in, int out) {
+    std::vector<Tap> t(static_cast<size_t>(out));
+    const float scale = static_cast<float>(in) / static_cast<float>(out);
+    for (int i = 0; i < out; ++i) {
+      float s = (static_cast<float>(i) + 0.5f) * scale - 0.5f;
+      s = std::clamp(s, 0.0f, static_cast<float>(in - 1));
+      const int lo = static_cast<int>(std::floor(s));
+      t[static_cast<size_t>(i)] = {lo, std::min(lo + 1, in - 1), s - static_cast<float>(lo)};
+    }
+    return t;
+  };
+  const std::vector<Tap> xs = taps(image.width, width), ys = taps(image.height, height);
+  Image out;
+  out.width = width;
+  out.height = height;
+  out.channels = c;
+  out.pixels.resize(static_cast<size_t>(width) * static_cast<size_t>(height) *
+                    static_cast<size_t>(c));
+  auto at = [&](int y, int x, int ch) {
+    return static_cast<float>(
+        image.pixels[(static_cast<size_t>(y) * static_cast<size_t>(image.width) +
+                      static_cast<size_t>(x)) *
+                         static_cast<size_t>(c) +
+                     static_cast<size_t>(ch)]);
+  };
+  size_t o = 0;
+  for (const Tap& ty : ys) {
+    for (const Tap& tx : xs) {
+      for (int ch = 0; ch < c; ++ch) {
+        const float top =
+            at(ty.lo, tx.lo, ch) + (at(ty.lo, tx.hi, ch) - at(ty.lo, tx.lo, ch)) * tx.w;
+        const float bottom =
+            at(ty.hi, tx.lo, ch) + (at(ty.hi, tx.hi, ch) - at(ty.hi, tx.lo, ch)) * tx.w;
+        const float v = top + (bottom - top) * ty.w;
+        out.pixels[o++] = static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+      }
+    }
+  }
+  return out;
+}
+
+ImageShape image_shape_of(const TensorRef& input, const std::string& what) {
+  const auto& s = input.shape;
+  auto bad = [&]() {
+    return UsageError(
+        fmt::format("input shape {} is not an image ([1,H,W,C] with C = 1 or 3)", shape_string(s)),
+        what);
+  };
+  ImageShape r;
+  if (s.size() == 4 && s[0] == 1) {
+    r = {s[1], s[2], s[3]};
+  } else if (s.size() == 3 && s[0] != 1 && (s[2] == 1 || s[2] == 3)) {
+    r = {s[0], s[1], s[2]};
+  } else if (s.size() == 3 && s[0] == 1) {
+    r = {s[1], s[2], 1};
+  } else if (s.size() == 2) {
+    r = {s[0], s[1], 1};
+  } else {
+    throw bad();
+  }
+  if (r.height <= 0 || r.width <= 0 || (r.channels != 1 && r.channels != 3)) throw bad();
+  return r;
+}
+
+void pixels_to_tensor(std::span<const uint8_t> pixels, const TensorRef& input,
+                      std::span<uint8_t> out, const std::optional<PixelNormalization>& norm) {
+  const auto n = static_cast<size_t>(input.num_elements());
+  if (pixels.size() != n)
+    throw UsageError(fmt::format("{} pixel values for an input of {} elements", pixels.size(), n),
+                     "");
+  if (out.size() != static_cast<size_t>(input.byte_size()))
+    throw UsageError(
+        fmt::format("{} bytes for an input of {} bytes", out.size(), input.byte_size()), "");
+  if (norm && !(norm->std != 0.0f && std::isfinite(norm->std) && std::isfinite(norm->mean)))
+    throw UsageError(fmt::format("pixel normalization std must be finite and non-zero"), "");
+  auto real = [&](uint8_t p) { return (static_cast<float>(p) - norm->mean) / norm->std; };
+  auto quantize = [&](uint8_t p, int32_t lo, int32_t hi) {
+    const float scale = input.scale();
+    if (!(scale > 0.0f))
+      throw UsageError("a normalized image needs a quantized (or float) input", "");
+    const long q = std::lround(real(p) / scale) + input.zero_point();
+    return static_cast<int32_t>(std::clamp<long>(q, lo, hi));
+  };
+  switch (input.dtype) {
+    case DType::kUInt8:
+      for (size_t i = 0; i < n; ++i)
+        out[i] = norm ? static_cast<uint8_t>(quantize(pixels[i], 0, 255)) : pixels[i];
+      break;
+    case DType::kInt8:
+      for (size_t i = 0; i < n; ++i) {
+        const int32_t v =
+            norm ? quantize(pixels[i], -128, 127) : static_cast<int32_t>(pixels[i]) - 128;
+        out[i] = static_cast<uint8_t>(static_cast<int8_t>(v));
+      }
+      break;
+    case DType::kFloat32:
+      for (size_t i = 0; i < n; ++i) {
+        const float v = norm ? real(pixels[i]) : static_cast<float>(pixels[i]) / 255.0f;
+        std::memcpy(out.data() + i * sizeof(float), &v, sizeof(float));
+      }
+      break;
+    default:
+      throw UnsupportedError(
+          fmt::format("image inputs of type {} are not supported (uint8, int8, float32 are)",
+                      dtype_name(input.dtype)),
+          "");
+  }
+}
+
+void load_image_input(const std::string& path, const TensorRef& input, std::span<uint8_t> out,
+                      const std::optional<PixelNormalization>& norm) {
+  const ImageShape shape = image_shape_of(input, path);
+  const Image img = resize_bilinear(read_image(path, shape.channels), shape.width, shape.height);
+  pixels_to_tensor(img.pixels, input, out, norm);
+}
+
+}  // namespace tpulab::engine

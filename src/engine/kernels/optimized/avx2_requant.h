@@ -1,0 +1,72 @@
+// AVX2 versions of TFLite's requantization (bit-exact with multiply_by_quantized_multiplier)
+// and of the final clamp-and-narrow. Only called from functions compiled with
+// __attribute__((target("avx2"))) after a runtime check; the build itself has no -march.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#define TPULAB_AVX2 __attribute__((target("avx2")))
+
+namespace tpulab::engine::avx2 {
+
+// Whether this CPU runs the AVX2 paths (checked once).
+bool supported();
+
+// Per-lane MultiplyByQuantizedMultiplier(x, mult, shift) with left = max(shift, 0) and
+// right = max(-shift, 0) given separately. The doubling high multiply with its nudge and
+// truncating division equals floor((x * m + 2^30) / 2^31) for every input except the
+// INT32_MIN * INT32_MIN overflow, which cannot occur because multipliers are non-negative.
+TPULAB_AVX2 inline __m256i multiply_by_quantized_multiplier(__m256i x, __m256i mult, __m256i left,
+                                                            __m256i right) {
+  x = _mm256_sllv_epi32(x, left);
+  const __m256i round = _mm256_set1_epi64x(int64_t{1} << 30);
+  const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, mult), round);
+  const __m256i odd = _mm256_add_epi64(
+      _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32)), round);
+  // Bits 31..62 of each 64-bit sum: even lanes via a logical shift right, odd lanes via a
+  // shift left by one (landing them in the upper half).
+  const __m256i high =
+      _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+  // Rounding divide by 2^right, halves away from zero.
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+  const __m256i remainder = _mm256_and_si256(high, mask);
+  const __m256i negative = _mm256_cmpgt_epi32(_mm256_setzero_si256(), high);  // -1 where < 0
+  const __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), negative);
+  const __m256i shifted = _mm256_srav_epi32(high, right);
+  return _mm256_sub_epi32(shifted, _mm256_cmpgt_epi32(remainder, threshold));
+}
+
+// Per-lane multiply_by_quantized_multiplier_single_round: (x * m + 2^(total-1)) >> total with
+// total = 31 - shift in [1, 62]. A bias of 2^62 keeps the 64-bit sums non-negative so that
+// logical shifts give floor division; `correction` = low 32 bits of 2^(62 - total) removes it.
+TPULAB_AVX2 inline __m256i multiply_by_quantized_multiplier_single_round(__m256i x, __m256i mult,
+                                                                         __m256i total,
+                                                                         __m256i correction) {
+  const __m256i low = _mm256_set1_epi64x(0xFFFFFFFF);
+  const __m256i one = _mm256_set1_epi64x(1), bias = _mm256_set1_epi64x(int64_t{1} << 62);
+  const __m256i total_even = _mm256_and_si256(total, low);
+  const __m256i total_odd = _mm256_srli_epi64(total, 32);
+  const __m256i round_even = _mm256_sllv_epi64(one, _mm256_sub_epi64(total_even, one));
+  const __m256i round_odd = _mm256_sllv_epi64(one, _mm256_sub_epi64(total_odd, one));
+  __m256i even = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mult), round_even), bias);
+  __m256i odd = _mm256_add_epi64(
+      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32)),
+                       round_odd),
+      bias);
+  even = _mm256_srlv_epi64(even, total_even);
+  odd = _mm256_slli_epi64(_mm256_srlv_epi64(odd, total_odd), 32);
+  return _mm256_sub_epi32(_mm256_blend_epi32(even, odd, 0xAA), correction);
+}
+
+// Narrows 16 int32 values (already clamped to the type's range) to bytes, in order.
+template <bool kSigned>
+TPULAB_AVX2 inline __m128i narrow16(__m256i a, __m256i b) {
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+  const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
+  return kSigned ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
+}
+
+}  // namespace tpulab::engine::avx2

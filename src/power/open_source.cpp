@@ -1,0 +1,74 @@
+#include "power/open_source.h"
+
+#include <cmath>
+
+#include "common/error.h"
+#include "power/hwmon.h"
+#include "power/powersensor2.h"
+#include "power/powersensor3.h"
+#include "power/rapl.h"
+#include "power/sim_source.h"
+
+namespace tpulab::power {
+
+namespace {
+
+const char* kForms = "ps3:DEVICE, ps2:DEVICE, rapl, hwmon:NAME or sim:TIMELINE.csv";
+
+}  // namespace
+
+SourceSpec parse_source_spec(const std::string& spec) {
+  const auto colon = spec.find(':');
+  SourceSpec s{spec.substr(0, colon), colon == std::string::npos ? "" : spec.substr(colon + 1)};
+  if (s.kind == "rapl") {
+    if (colon != std::string::npos && !s.arg.empty())
+      throw UsageError("rapl takes no argument (its domains are found automatically)", spec);
+    return s;
+  }
+  if (s.kind == "ps3" || s.kind == "ps2" || s.kind == "hwmon" || s.kind == "sim") {
+    if (s.arg.empty()) {
+      if (s.kind == "sim")
+        throw UsageError(
+            "sim needs a power timeline: sim:FILE.csv with the columns "
+            "device,start_s,duration_s,watts,state",
+            spec);
+      throw UsageError(s.kind + " needs " +
+                           (s.kind == "hwmon" ? "a device name" : "a device path") + ", e.g. " +
+                           (s.kind == "hwmon" ? "hwmon:amdgpu" : s.kind + ":/dev/ttyACM0"),
+                       spec);
+    }
+    return s;
+  }
+  throw UsageError(std::string("unknown power source (expected ") + kForms + ")", spec);
+}
+
+std::unique_ptr<PowerSource> open_source(const std::string& spec, const OpenOptions& options) {
+  const SourceSpec s = parse_source_spec(spec);
+  if (!(options.timeout_s >= 0) || !(options.interval_s >= 0) ||
+      !std::isfinite(options.timeout_s) || !std::isfinite(options.interval_s))
+    throw UsageError("timeouts and intervals must be finite and >= 0", spec);
+  if (s.kind == "ps3") {
+    Ps3Options o;
+    if (options.timeout_s > 0) o.timeout_s = options.timeout_s;
+    return std::make_unique<PowerSensor3Source>(s.arg, o);
+  }
+  if (s.kind == "ps2") {
+    Ps2Options o;
+    if (options.timeout_s > 0) o.timeout_s = options.timeout_s;
+    return std::make_unique<PowerSensor2Source>(s.arg, o);
+  }
+  if (s.kind == "rapl") {
+    PolledOptions o;
+    if (options.interval_s > 0) o.interval_s = options.interval_s;
+    return std::make_unique<RaplSource>(options.powercap_root, o);
+  }
+  if (s.kind == "hwmon") {
+    PolledOptions o{0.05};
+    if (options.interval_s > 0) o.interval_s = options.interval_s;
+    return std::make_unique<HwmonSource>(s.arg, options.hwmon_root, o);
+  }
+  SimOptions o{options.sim_rate_hz, options.sim_speed};
+  return std::make_unique<SimSource>(read_timeline_csv(s.arg), o, s.arg);
+}
+
+}  // namespace tpulab::power

@@ -1,0 +1,168 @@
+#include "power/recorder.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "common/error.h"
+
+extern char** environ;
+
+namespace tpulab::power {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int err = posix_spawnp(&pid_, args[0], nullptr, nullptr, args.data(), environ);
+    if (err != 0)
+      throw UsageError("cannot run the command: " + std::string(std::strerror(err)), argv[0]);
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      // The recording failed while the command ran: do not leave it running unmeasured.
+      ::kill(pid_, SIGTERM);
+      wait_blocking(std::chrono::seconds(5));
+      if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        wait_blocking(std::chrono::seconds(5));
+      }
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Returns true once the child has exited (status() then valid).
+  bool poll() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  void wait_blocking(std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (!poll() && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int status() const { return status_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+}  // namespace
+
+RecordResult record(PowerSource& source, const RecordOptions& options) {
+  if (options.out.empty()) throw UsageError("no trace file given", "record");
+  if (options.duration_s < 0) throw UsageError("the duration must be >= 0", "record");
+  auto writer = std::make_shared<TraceWriter>(
+      options.out, source.info(), options.format.value_or(trace_format_for(options.out)));
+  source.add_sink(writer);
+  RecordResult result;
+  // Whatever happens below, the reader is joined and the trace flushed before leaving.
+  struct StopGuard {
+    PowerSource& source;
+    TraceWriter& writer;
+    ~StopGuard() {
+      source.stop();
+      try {
+        writer.close();
+      } catch (...) {
+      }
+    }
+  } guard{source, *writer};
+
+  source.start();
+  if (!source.wait_for_samples(1, options.first_sample_timeout_s)) {
+    source.read();  // rethrows the source's own error if it has one
+    throw IoError("no samples within " + std::to_string(options.first_sample_timeout_s) + " s",
+                  source.info().where);
+  }
+  result.first = source.read();
+
+  std::optional<Child> child;
+  if (!options.command.empty()) {
+    source.mark('B');
+    child.emplace(options.command);
+  }
+  const auto start = Clock::now();
+  auto next_progress = start;
+  bool interrupted = false;
+  while (true) {
+    const State now = source.read();  // throws once the source has failed
+    if (options.progress && Clock::now() >= next_progress) {
+      options.progress(now, source.stats());
+      next_progress =
+          Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(options.progress_interval_s));
+    }
+    if (options.interrupt && options.interrupt->load()) {
+      interrupted = true;
+      result.ended_by = "interrupt";
+      break;
+    }
+    if (child && child->poll()) {
+      result.ended_by = "command";
+      break;
+    }
+    if (options.duration_s > 0 &&
+        std::chrono::duration<double>(Clock::now() - start).count() >= options.duration_s) {
+      result.ended_by = "duration";
+      break;
+    }
+    if (source.finished()) {
+      result.ended_by = "end of source";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (child) {
+    if (interrupted) {
+      // A terminal's Ctrl-C reaches the whole process group, but `kill -INT` only us.
+      child->signal(SIGINT);
+      child->wait_blocking(std::chrono::seconds(5));
+      child->signal(SIGKILL);
+      child->wait_blocking(std::chrono::seconds(5));
+    }
+    result.command_status = child->status();
+    child.reset();
+    // The end marker lands on the next sample: wait for it before stopping.
+    const uint64_t have = source.read().samples;
+    source.mark('E');
+    source.wait_for_samples(have + 2, 2.0);
+  }
+  source.stop();
+  source.read();  // a failure while stopping is still a failure
+  writer->close();
+  result.last = source.read();
+  // The trace's first sample, not the first read: a fast source may be a few samples on.
+  if (writer->samples_written() > 0) result.first = writer->first_state();
+  result.stats = source.stats();
+  result.markers = source.markers();
+  result.intervals = intervals_between(result.markers);
+  result.peak_power_w = writer->peak_power_w();
+  result.samples_written = writer->samples_written();
+  return result;
+}
+
+}  // namespace tpulab::power

@@ -1,0 +1,75 @@
+#include "power/source.h"
+
+#include <string>
+
+#include "common/error.h"
+
+namespace tpulab::power {
+
+double State::power_w() const {
+  double sum = 0;
+  for (const auto& c : channels) sum += c.power_w;
+  return sum;
+}
+
+double State::energy_j() const {
+  double sum = 0;
+  for (const auto& c : channels) sum += c.energy_j;
+  return sum;
+}
+
+double Sample::power_w() const {
+  double sum = 0;
+  for (const auto& c : channels) sum += c.power_w;
+  return sum;
+}
+
+double Sample::energy_j() const {
+  double sum = 0;
+  for (const auto& c : channels) sum += c.energy_j;
+  return sum;
+}
+
+static double channel_energy(const State& s, int channel) {
+  if (channel < 0) return s.energy_j();
+  if (static_cast<size_t>(channel) >= s.channels.size())
+    throw UsageError("channel " + std::to_string(channel) + " does not exist (the source has " +
+                         std::to_string(s.channels.size()) + ")",
+                     "power");
+  return s.channels[static_cast<size_t>(channel)].energy_j;
+}
+
+double joules(const State& a, const State& b, int channel) {
+  return channel_energy(b, channel) - channel_energy(a, channel);
+}
+
+double seconds(const State& a, const State& b) { return b.time_s - a.time_s; }
+
+double watts(const State& a, const State& b, int channel) {
+  double dt = seconds(a, b);
+  // Two reads of the same sample carry no interval: report no power rather than NaN.
+  return dt > 0 ? joules(a, b, channel) / dt : 0.0;
+}
+
+bool valid_marker_label(char label) {
+  return label > ' ' && label <= '~' && label != ',' && label != '"' && label != 'S';
+}
+
+std::vector<MarkerInterval> intervals_between(std::span<const Marker> markers) {
+  std::vector<MarkerInterval> out;
+  for (size_t i = 1; i < markers.size(); ++i) {
+    const Marker& a = markers[i - 1];
+    const Marker& b = markers[i];
+    MarkerInterval m;
+    m.from = a.label;
+    m.to = b.label;
+    m.start_s = a.time_s;
+    m.seconds = b.time_s - a.time_s;
+    m.joules = b.energy_j - a.energy_j;
+    m.watts = m.seconds > 0 ? m.joules / m.seconds : 0.0;
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace tpulab::power

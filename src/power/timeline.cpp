@@ -1,0 +1,156 @@
+#include "power/timeline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace tpulab::power {
+
+void PowerTimeline::add(const std::string& device, double start_s, double duration_s, double watts,
+                        const std::string& state) {
+  const std::string where = "timeline device " + device;
+  if (device.empty()) throw UsageError("a timeline interval needs a device name", "timeline");
+  if (!std::isfinite(start_s) || !std::isfinite(duration_s) || !std::isfinite(watts))
+    throw UsageError("interval numbers must be finite", where);
+  if (start_s < 0 || duration_s < 0 || watts < 0)
+    throw UsageError("interval start, duration and power must not be negative", where);
+  auto it = std::find_if(devices_.begin(), devices_.end(),
+                         [&](const DeviceTimeline& d) { return d.device == device; });
+  if (it == devices_.end()) {
+    devices_.push_back({device, {}});
+    energy_before_.emplace_back();
+    it = devices_.end() - 1;
+  }
+  auto& iv = it->intervals;
+  PowerInterval interval{start_s, duration_s, watts, state};
+  auto pos = std::upper_bound(iv.begin(), iv.end(), start_s,
+                              [](double s, const PowerInterval& p) { return s < p.start_s; });
+  // Small rounding overlaps (intervals built by summing durations) are tolerated.
+  const double eps = 1e-9 * std::max(1.0, start_s);
+  if (pos != iv.begin() && std::prev(pos)->end_s() > start_s + eps)
+    throw UsageError(
+        fmt::format("interval at {} s overlaps the one at {} s", start_s, std::prev(pos)->start_s),
+        where);
+  if (pos != iv.end() && interval.end_s() > pos->start_s + eps)
+    throw UsageError(
+        fmt::format("interval at {} s overlaps the one at {} s", start_s, pos->start_s), where);
+  iv.insert(pos, interval);
+  auto& before = energy_before_[static_cast<size_t>(it - devices_.begin())];
+  before.assign(iv.size(), 0);
+  for (size_t i = 1; i < iv.size(); ++i)
+    before[i] = before[i - 1] + iv[i - 1].watts * iv[i - 1].duration_s;
+}
+
+double PowerTimeline::end_s() const {
+  double end = 0;
+  for (const auto& d : devices_)
+    if (!d.intervals.empty()) end = std::max(end, d.intervals.back().end_s());
+  return end;
+}
+
+long PowerTimeline::find(size_t device, double t) const {
+  const auto& iv = devices_.at(device).intervals;
+  auto pos = std::upper_bound(iv.begin(), iv.end(), t,
+                              [](double s, const PowerInterval& p) { return s < p.start_s; });
+  return static_cast<long>(pos - iv.begin()) - 1;
+}
+
+double PowerTimeline::power_at(size_t device, double t) const {
+  long i = find(device, t);
+  if (i < 0) return 0;
+  const auto& p = devices_[device].intervals[static_cast<size_t>(i)];
+  return t < p.end_s() ? p.watts : 0;
+}
+
+const std::string& PowerTimeline::state_at(size_t device, double t) const {
+  static const std::string none;
+  long i = find(device, t);
+  if (i < 0) return none;
+  const auto& p = devices_[device].intervals[static_cast<size_t>(i)];
+  return t < p.end_s() ? p.state : none;
+}
+
+double PowerTimeline::energy_to(size_t device, double t) const {
+  long i = find(device, t);
+  if (i < 0) return 0;
+  const auto& p = devices_[device].intervals[static_cast<size_t>(i)];
+  return energy_before_[device][static_cast<size_t>(i)] +
+         p.watts * std::clamp(t - p.start_s, 0.0, p.duration_s);
+}
+
+namespace {
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, ',')) {
+    auto b = field.find_first_not_of(" \t\r");
+    auto e = field.find_last_not_of(" \t\r");
+    out.push_back(b == std::string::npos ? "" : field.substr(b, e - b + 1));
+  }
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
+double parse_number(const std::string& s, const std::string& column, const std::string& where) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size())
+    throw Error("column " + column + ": '" + s + "' is not a number", where);
+  return v;
+}
+
+}  // namespace
+
+PowerTimeline read_timeline_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError("cannot open the timeline", path);
+  PowerTimeline t;
+  std::string line;
+  int line_no = 0;
+  bool header_seen = false;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string where = path + ":" + std::to_string(line_no);
+    if (line.empty() || line[0] == '#' || line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    auto f = split_csv(line);
+    if (!header_seen) {
+      header_seen = true;
+      if (f.size() < 4 || f[0] != "device" || f[1] != "start_s" || f[2] != "duration_s" ||
+          f[3] != "watts")
+        throw Error("expected the header device,start_s,duration_s,watts,state", where);
+      continue;
+    }
+    if (f.size() < 4 || f.size() > 5)
+      throw Error("expected 4 or 5 fields, found " + std::to_string(f.size()), where);
+    try {
+      t.add(f[0], parse_number(f[1], "start_s", where), parse_number(f[2], "duration_s", where),
+            parse_number(f[3], "watts", where), f.size() == 5 ? f[4] : "");
+    } catch (const UsageError& e) {
+      throw Error(e.problem(), where);
+    }
+  }
+  if (!header_seen) throw Error("the timeline is empty", path);
+  if (t.device_count() == 0) throw Error("the timeline has no intervals", path);
+  return t;
+}
+
+void write_timeline_csv(const PowerTimeline& timeline, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) throw IoError("cannot create the timeline file", path);
+  out << "device,start_s,duration_s,watts,state\n";
+  for (const auto& d : timeline.devices())
+    for (const auto& p : d.intervals)
+      out << fmt::format("{},{},{},{},{}\n", d.device, p.start_s, p.duration_s, p.watts, p.state);
+  if (!out.flush()) throw IoError("cannot write the timeline file", path);
+}
+
+}  // namespace tpulab::power

@@ -1,0 +1,83 @@
+// Trace files: every sample to CSV (for plotting) or to PowerSensor's dump format (for their
+// tools), written as the samples arrive and flushed often, so an interrupted or failed
+// recording keeps everything up to that point. Plus a reader for both, and energy between
+// the markers found in a trace.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "power/source.h"
+
+namespace tpulab::power {
+
+enum class TraceFormat {
+  Csv,  // sample,time_s,marker,device_timestamp,<ch>_current_a,...,total_power_w,total_energy_j
+  // PowerSensor3 dump: "marker time dt_micro device_timestamp currentN voltageN powerN ...
+  // power_total"; a line starts with 'S', or with the marker character of a marked sample.
+  PowerSensorDump,
+};
+// .csv -> Csv, anything else (.txt, .dump, .out) -> PowerSensorDump.
+TraceFormat trace_format_for(const std::string& path);
+
+class TraceWriter final : public SampleSink {
+ public:
+  // Creates (truncates) `path` and writes the header. Throws IoError.
+  TraceWriter(const std::string& path, const SourceInfo& source, TraceFormat format,
+              double flush_interval_s = 0.2);
+  ~TraceWriter() override;
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  void on_sample(const Sample& sample) override;
+  void on_end(const std::string& error) override;
+  // Flushes and closes; throws IoError if anything could not be written. Idempotent.
+  void close();
+
+  const std::string& path() const { return path_; }
+  uint64_t samples_written() const { return written_.load(); }
+  // Highest total sample power seen (W), and the first sample as a State (the start of the
+  // trace); valid once the source has stopped.
+  double peak_power_w() const { return peak_w_; }
+  const State& first_state() const { return first_; }
+
+ private:
+  void flush();
+  std::string path_;
+  TraceFormat format_;
+  size_t channels_;
+  std::FILE* file_ = nullptr;
+  std::string buffer_;
+  std::chrono::steady_clock::time_point last_flush_;
+  std::chrono::duration<double> flush_interval_;
+  double last_time_s_ = 0;
+  bool have_time_ = false;
+  double peak_w_ = 0;
+  State first_;
+  bool failed_ = false;
+  std::atomic<uint64_t> written_{0};
+};
+
+// A trace read back from either format.
+struct TraceRow {
+  double time_s = 0;
+  int device_timestamp = -1;
+  char marker = 0;
+  std::vector<double> current_a, voltage_v, power_w;  // per channel
+  double total_power_w = 0;
+  double total_energy_j = 0;  // CSV: recorded; dump: integrated from power_total
+};
+struct Trace {
+  TraceFormat format = TraceFormat::Csv;
+  std::vector<std::string> channels;
+  std::vector<TraceRow> rows;
+};
+// Throws Error naming file:line on malformed content. A last line cut short (the recording
+// was killed mid-write) is dropped rather than failing the whole trace.
+Trace read_trace(const std::string& path);
+std::vector<Marker> trace_markers(const Trace& trace);
+
+}  // namespace tpulab::power
