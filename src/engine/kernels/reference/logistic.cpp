@@ -1,6 +1,7 @@
 // LOGISTIC reference kernel. TFLite's built-in kernel (kGenericOptimized) evaluates 8-bit
 // inputs through a 256-entry table of the float sigmoid, not the fixed-point path; the output
-// scale must be 1/256. Float: 1 / (1 + exp(-x)).
+// scale must be 1/256. Float: Eigen's logistic (below).
+#include <algorithm>
 #include <cmath>
 
 #include "engine/kernels/reference/activation_common.h"
@@ -8,6 +9,15 @@
 namespace tpulab::engine {
 
 namespace {
+
+// TFLite's float LOGISTIC (its Eigen scalar path) as observed on the oracle over [-100, 100]:
+// e / (1 + e) with e = exp(x) -- not 1 / (1 + exp(-x)), which differs in the last bit, nor
+// capped at 16.64, where TFLite still gives 1 - 2^-23. The cap only keeps exp finite: from
+// x = 17.33 on, 1 + e rounds to e and every cap up to 88.7 gives exactly 1.
+float eigen_logistic(float x) {
+  const float e = std::exp(std::min(x, 20.0f));
+  return e / (1.0f + e);
+}
 
 class LogisticReference : public Kernel {
  public:
@@ -31,7 +41,7 @@ class LogisticReference : public Kernel {
     }
     const float* x = in.as<float>();
     float* y = ctx.out(0).as<float>();
-    for (int64_t i = 0, n = in.num_elements(); i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+    for (int64_t i = 0, n = in.num_elements(); i < n; ++i) y[i] = eigen_logistic(x[i]);
   }
 
  private:
