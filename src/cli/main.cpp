@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
 #ifdef TPULAB_HAVE_DEVICE
   tpulab::cli::add_simulate_command(app);
   tpulab::cli::add_calibrate_command(app);
+  tpulab::cli::add_segment_command(app);  // needs partition, which device brings
 #endif
 #ifdef TPULAB_HAVE_POWER
   tpulab::cli::add_power_command(app);

@@ -10,9 +10,9 @@
 #include "common/error.h"
 #include "common/table.h"
 #include "device/edgetpu/cost.h"
-#include "device/params_split.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "partition/strategy.h"
 
 namespace tpulab::cli {
 
@@ -128,7 +128,7 @@ void add_simulate_command(CLI::App& app) {
     auto n = static_cast<int32_t>(g.main().ops.size());
     if (n == 0) throw UsageError("the model has no ops", opts->model);
     std::vector<device::OpRange> segments = opts->plan.empty()
-                                                ? device::split_by_parameters(g, opts->segments)
+                                                ? partition::split_by_parameters(g, opts->segments)
                                                 : read_plan(opts->plan, n);
     device::Simulation s = device::simulate(g, segments, pf);
     for (const auto& p : s.placements)

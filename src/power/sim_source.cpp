@@ -54,10 +54,24 @@ void SimSource::run(std::stop_token stop) {
       if (!sleep_unless_stopped(stop, due_wall - now_wall)) break;
       continue;
     }
+    {
+      std::unique_lock lock(hold_mu_);
+      if (!hold_cv_.wait(lock, stop, [&] { return t < hold_s_; })) break;
+    }
     channels = channels_at(t);
     publish(t, -1, false, channels);
     ++next_sample_;
   }
 }
+
+void SimSource::hold_at(double t) {
+  {
+    std::lock_guard lock(hold_mu_);
+    hold_s_ = t;
+  }
+  hold_cv_.notify_all();
+}
+
+void SimSource::on_mark(char /*label*/) { release(); }
 
 }  // namespace tpulab::power

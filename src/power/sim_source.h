@@ -2,6 +2,10 @@
 // if a meter were sampling it, with exact energies.
 #pragma once
 
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+
 #include "power/threaded_source.h"
 #include "power/timeline.h"
 
@@ -21,13 +25,23 @@ class SimSource final : public ThreadedSource {
   // The channel states at timeline time t: what a sample at t reports.
   std::vector<ChannelState> channels_at(double t) const;
 
+  // Holds the replay before its first sample at or after timeline time `t` until a marker is
+  // requested or the hold moves. A caller that waits for the samples before `t` and then marks
+  // gets exactly that sample however late its thread wakes (replaying requests in step).
+  void hold_at(double t);
+  void release() { hold_at(std::numeric_limits<double>::infinity()); }
+
  protected:
   void run(std::stop_token stop) override;
+  void on_mark(char label) override;
 
  private:
   PowerTimeline timeline_;
   SimOptions options_;
   uint64_t next_sample_ = 0;
+  std::mutex hold_mu_;
+  std::condition_variable_any hold_cv_;
+  double hold_s_ = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace tpulab::power

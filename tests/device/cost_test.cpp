@@ -5,9 +5,9 @@
 #include <random>
 
 #include "common/error.h"
-#include "device/params_split.h"
 #include "model/tflite.h"
 #include "model/zoo/zoo.h"
+#include "partition/strategy.h"
 #include "testing/testing.h"
 
 namespace tpulab::device {
@@ -144,8 +144,8 @@ TEST(Simulate, PipelinesOnTheEightTpuBoard) {
   Platform one = load_platform("pcie-1x");
   Platform board = load_platform("asus-8x-pcie");
   EXPECT_EQ(board.tpus, 8);
-  Simulation single = simulate(g, split_by_parameters(g, 1), one);
-  Simulation eight = simulate(g, split_by_parameters(g, 8), board);
+  Simulation single = simulate(g, partition::split_by_parameters(g, 1), one);
+  Simulation eight = simulate(g, partition::split_by_parameters(g, 8), board);
   ASSERT_EQ(eight.costs.size(), 8u);
   // Eight TPUs cache what one must stream: far more throughput.
   EXPECT_GT(eight.throughput_ips, 4 * single.throughput_ips);
@@ -153,10 +153,10 @@ TEST(Simulate, PipelinesOnTheEightTpuBoard) {
   EXPECT_GE(eight.latency_ms, eight.bottleneck_ms);
   // A starved shared host link becomes the bottleneck.
   board.shared_link_mb_s = 5;
-  Simulation starved = simulate(g, split_by_parameters(g, 8), board);
+  Simulation starved = simulate(g, partition::split_by_parameters(g, 8), board);
   EXPECT_TRUE(starved.shared_link_bound);
   EXPECT_LT(starved.throughput_ips, eight.throughput_ips);
-  EXPECT_THROW(simulate(g, split_by_parameters(g, 2), one), UsageError);
+  EXPECT_THROW(simulate(g, partition::split_by_parameters(g, 2), one), UsageError);
   EXPECT_THROW(simulate(g, {}, one), UsageError);
 }
 

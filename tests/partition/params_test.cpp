@@ -1,4 +1,4 @@
-#include "device/params_split.h"
+#include "partition/strategy.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include "model/analysis.h"
 #include "model/zoo/zoo.h"
 
-namespace tpulab::device {
+namespace tpulab::partition {
 namespace {
 
 TEST(ParamsSplit, SegmentsAreContiguousAndAtMostAnEqualShare) {
@@ -47,4 +47,4 @@ TEST(ParamsSplit, RejectsImpossibleCounts) {
 }
 
 }  // namespace
-}  // namespace tpulab::device
+}  // namespace tpulab::partition

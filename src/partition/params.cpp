@@ -1,13 +1,13 @@
-#include "device/params_split.h"
-
+// The `params` strategy: the Edge TPU compiler's parameter-balanced split (edgetpu.md).
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "model/analysis.h"
+#include "partition/strategy.h"
 
-namespace tpulab::device {
+namespace tpulab::partition {
 
-std::vector<OpRange> split_by_parameters(const Graph& graph, int k) {
+std::vector<device::OpRange> split_by_parameters(const Graph& graph, int k) {
   const Subgraph& sg = graph.main();
   const auto n = static_cast<int32_t>(sg.ops.size());
   if (k < 1) throw UsageError(fmt::format("--segments must be at least 1 (got {})", k), "split");
@@ -18,7 +18,7 @@ std::vector<OpRange> split_by_parameters(const Graph& graph, int k) {
   for (int32_t i = 0; i < n; ++i)
     total += weights[static_cast<size_t>(i)] = op_weight_bytes(sg, sg.ops[static_cast<size_t>(i)]);
   const int64_t target = total / k;
-  std::vector<OpRange> out;
+  std::vector<device::OpRange> out;
   int32_t first = 0;
   int64_t filled = 0;
   for (int32_t i = 0; i < n; ++i) {
@@ -41,4 +41,10 @@ std::vector<OpRange> split_by_parameters(const Graph& graph, int k) {
   return out;
 }
 
-}  // namespace tpulab::device
+Plan partition_params(const Graph& graph, const device::Platform& platform, const Options& opts) {
+  check_partitionable(graph, opts.segments, platform);
+  return evaluate(graph, Strategy::kParams, starts_of(split_by_parameters(graph, opts.segments)),
+                  platform);
+}
+
+}  // namespace tpulab::partition

@@ -1,0 +1,183 @@
+// tpulab power measure --source SPEC MODEL.tflite --device cpu|sim-edgetpu [--requests N]
+//                      [--warmup N] [--baseline S] [--platform NAME] [--json]
+// Thin: measuring is power::measure, the simulated Edge TPU's timeline power::edgetpu_run.
+#if defined(TPULAB_HAVE_POWER) && defined(TPULAB_HAVE_ENGINE) && defined(TPULAB_HAVE_DEVICE)
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "device/edgetpu/cost.h"
+#include "device/platform.h"
+#include "engine/interpreter.h"
+#include "engine/thread_pool.h"
+#include "model/tflite.h"
+#include "power/edgetpu_timeline.h"
+#include "power/measure.h"
+#include "power/open_source.h"
+#include "power/sim_source.h"
+
+namespace tpulab::cli {
+
+namespace {
+
+namespace pw = tpulab::power;
+using nlohmann::json;
+
+struct MeasureArgs {
+  std::string source;
+  std::string model;
+  std::string device;
+  std::string platform = "usb3-1x";
+  int requests = 100;
+  int warmup = 1;
+  double baseline_s = 1.0;
+  int threads = 1;
+  double timeout_s = 0;
+  double interval_s = 0;
+  double sim_rate_hz = 10000;  // ms-long inferences: a 0.1 ms sample keeps marker error small
+  double sim_speed = 1.0;
+  bool json = false;
+};
+
+struct Prediction {  // what the device model says (sim-edgetpu only)
+  double energy_j, latency_s, idle_w;
+};
+
+void print(const MeasureArgs& a, const pw::Measurement& m, const pw::SourceInfo& info,
+           const std::optional<Prediction>& prediction) {
+  if (a.json) {
+    json j{{"model", a.model},
+           {"device", a.device},
+           {"source", {{"kind", info.kind}, {"where", info.where}}},
+           {"requests", m.requests},
+           {"warmup", a.warmup},
+           {"baseline_seconds", m.baseline_s},
+           {"baseline_watts", m.baseline_w},
+           {"seconds", m.seconds},
+           {"joules", m.joules},
+           {"net_joules", m.net_joules},
+           {"ms_per_inference", m.seconds_per_inference() * 1e3},
+           {"joules_per_inference", m.joules_per_inference()},
+           {"net_joules_per_inference", m.net_joules_per_inference()},
+           {"average_watts", m.average_w()},
+           {"net_average_watts", m.net_average_w()},
+           {"peak_watts", m.peak_w},
+           {"samples", m.samples}};
+    if (prediction)
+      j["device_model"] = {{"platform", a.platform},
+                           {"joules_per_inference", prediction->energy_j},
+                           {"ms_per_inference", prediction->latency_s * 1e3},
+                           {"idle_watts", prediction->idle_w}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("model      {} on {}\n", a.model, a.device);
+  fmt::print("source     {} {}\n", info.kind, info.where);
+  fmt::print("baseline   {:.4f} W over {:.3f} s\n", m.baseline_w, m.baseline_s);
+  fmt::print("requests   {} ({} warm-up before)\n\n", m.requests, a.warmup);
+  fmt::print("{:<22} {:>14} {:>14}\n", "", "measured", "minus idle");
+  fmt::print("{:<22} {:>14.6f} {:>14.6f}\n", "energy/inference (mJ)",
+             m.joules_per_inference() * 1e3, m.net_joules_per_inference() * 1e3);
+  fmt::print("{:<22} {:>14.4f} {:>14.4f}\n", "average power (W)", m.average_w(), m.net_average_w());
+  fmt::print("{:<22} {:>14.4f} {:>14.4f}\n", "peak power (W)", m.peak_w, m.peak_w - m.baseline_w);
+  fmt::print("{:<22} {:>14.4f}\n", "time/inference (ms)", m.seconds_per_inference() * 1e3);
+  if (prediction)
+    fmt::print("\ndevice model ({}): {:.6f} mJ, {:.4f} ms per inference, idle {:.4f} W\n",
+               a.platform, prediction->energy_j * 1e3, prediction->latency_s * 1e3,
+               prediction->idle_w);
+}
+
+void run_measure(const MeasureArgs& a) {
+  pw::MeasureOptions mo;
+  mo.requests = a.requests;
+  mo.warmup = a.warmup;
+  mo.baseline_s = a.baseline_s;
+  if (a.timeout_s > 0) mo.timeout_s = a.timeout_s;
+  // Validate before the (slow) model work.
+  if (a.requests < 1 || a.warmup < 0 || !(a.baseline_s >= 0))
+    throw UsageError("--requests must be >= 1, --warmup and --baseline >= 0", "power measure");
+  const Graph graph = read_tflite(a.model);
+
+  if (a.device == "sim-edgetpu") {
+    if (a.source != "sim")
+      throw UsageError(
+          "--device sim-edgetpu has no hardware to meter: use --source sim (its power comes "
+          "from the device model)",
+          a.source);
+    const device::Platform pf = device::load_platform(a.platform);
+    const auto n = static_cast<int32_t>(graph.main().ops.size());
+    if (n == 0) throw UsageError("the model has no ops", a.model);
+    const device::Simulation sim = device::simulate(graph, {{0, n}}, pf);
+    pw::EdgeTpuRunPlan plan;
+    plan.baseline_s = a.baseline_s;
+    plan.requests = a.warmup + a.requests;
+    const pw::EdgeTpuRun run = pw::edgetpu_run(sim.placements[0], sim.costs[0], pf, plan);
+    pw::SimSource source(run.timeline, {a.sim_rate_hz, a.sim_speed}, "sim-edgetpu:" + pf.name);
+    const pw::Measurement m =
+        pw::measure(source, pw::replay_requests(source, run, a.sim_rate_hz, mo.timeout_s), mo);
+    print(a, m, source.info(), Prediction{run.energy_j, run.latency_s, run.idle_w});
+    return;
+  }
+
+  if (a.source == "sim" || a.source.starts_with("sim:"))
+    throw UsageError(
+        "a sim source replays a timeline that does not follow the CPU's work: --device cpu "
+        "needs a meter (ps3:DEVICE, ps2:DEVICE, rapl or hwmon:NAME)",
+        a.source);
+  pw::OpenOptions oo;
+  oo.timeout_s = a.timeout_s;
+  oo.interval_s = a.interval_s;
+  auto source = pw::open_source(a.source, oo);
+  engine::ThreadPool pool(a.threads);
+  // Zero inputs: the CPU kernels' time and energy do not depend on the values.
+  engine::Interpreter in(graph, engine::model_display_name(a.model),
+                         {engine::KernelSet::kOptimized, &pool});
+  const pw::Measurement m = pw::measure(
+      *source, [&in] { in.invoke(); }, mo);
+  print(a, m, source->info(), std::nullopt);
+}
+
+}  // namespace
+
+void add_power_measure_command(CLI::App* power) {
+  auto a = std::make_shared<MeasureArgs>();
+  CLI::App* cmd = power->add_subcommand(
+      "measure",
+      "Energy per inference, average and peak power: idle baseline first, then N inferences "
+      "between markers");
+  cmd->add_option("model", a->model, "Model file (.tflite)")->required();
+  cmd->add_option("--source", a->source,
+                  "ps3:DEVICE, ps2:DEVICE, rapl or hwmon:NAME (cpu); sim (sim-edgetpu)")
+      ->required();
+  cmd->add_option("--device", a->device, "What runs the inferences")
+      ->required()
+      ->check(CLI::IsMember({"cpu", "sim-edgetpu"}));
+  cmd->add_option("--requests", a->requests, "Inferences between the markers")
+      ->capture_default_str();
+  cmd->add_option("--warmup", a->warmup, "Inferences before the first marker (model loading)")
+      ->capture_default_str();
+  cmd->add_option("--baseline", a->baseline_s, "Seconds of idle measured first")
+      ->capture_default_str();
+  cmd->add_option("--platform", a->platform, "Simulated platform (sim-edgetpu)")
+      ->capture_default_str();
+  cmd->add_option("--threads", a->threads, "CPU threads (cpu)")->capture_default_str();
+  cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for the meter");
+  cmd->add_option("--interval", a->interval_s, "Polling interval of rapl/hwmon (s)");
+  cmd->add_option("--sim-rate", a->sim_rate_hz, "Samples per second of the sim source")
+      ->capture_default_str();
+  cmd->add_option("--sim-speed", a->sim_speed, "Timeline seconds per second (sim)")
+      ->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print JSON");
+  cmd->callback([a] { run_measure(*a); });
+}
+
+}  // namespace tpulab::cli
+
+#endif

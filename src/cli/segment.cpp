@@ -1,0 +1,190 @@
+// tpulab segment MODEL.tflite -n K --strategy params|profile|optimal --out DIR
+// tpulab segment MODEL.tflite --compare -n 1..8
+#if defined(TPULAB_HAVE_DEVICE) && defined(TPULAB_HAVE_PARTITION)
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/table.h"
+#include "device/platform.h"
+#include "model/tflite.h"
+#include "partition/plan_files.h"
+#include "partition/strategy.h"
+
+namespace tpulab::cli {
+
+namespace {
+
+// "4" -> {4}; "1..8" -> {1, ..., 8}.
+std::vector<int> parse_counts(const std::string& text) {
+  auto number = [&](const std::string& s) {
+    try {
+      size_t used = 0;
+      int v = std::stoi(s, &used);
+      if (used == s.size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(fmt::format("-n takes a segment count or a range like 1..8 (got '{}')", text),
+                     "-n");
+  };
+  auto dots = text.find("..");
+  if (dots == std::string::npos) return {number(text)};
+  int a = number(text.substr(0, dots)), b = number(text.substr(dots + 2));
+  if (a > b) throw UsageError(fmt::format("empty range '{}'", text), "-n");
+  std::vector<int> out;
+  for (int k = a; k <= b; ++k) out.push_back(k);
+  return out;
+}
+
+void print_plan(const partition::Plan& plan, const device::Platform& pf) {
+  const auto& s = plan.simulation;
+  TextTable t({"seg", "ops", "params", "cached", "streamed", "SRAM", "in+out", "latency ms"});
+  t.right_align({0, 1, 2, 3, 4, 5, 6, 7});
+  size_t slowest = 0;
+  for (size_t i = 0; i < s.placements.size(); ++i) {
+    const auto& p = s.placements[i];
+    if (s.costs[i].latency_ms() > s.costs[slowest].latency_ms()) slowest = i;
+    t.add({std::to_string(i),
+           fmt::format("{} ({}-{})", p.last_op - p.first_op, p.first_op, p.last_op - 1),
+           human_bytes(p.parameter_bytes), human_bytes(p.cached_bytes),
+           human_bytes(p.streamed_bytes), human_bytes(p.sram_used_bytes),
+           human_bytes(p.input_bytes + p.output_bytes),
+           fmt::format("{:.3f}", s.costs[i].latency_ms())});
+  }
+  std::cout << t.str();
+  fmt::print(
+      "bottleneck {:.3f} ms ({}); throughput {:.1f} inferences/s; end-to-end latency {:.3f} ms "
+      "on {}\n",
+      s.bottleneck_ms,
+      s.shared_link_bound ? std::string("the shared host link")
+                          : fmt::format("segment {}", slowest),
+      s.throughput_ips, s.latency_ms, pf.name);
+}
+
+}  // namespace
+
+void add_segment_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "segment", "Cut a model into pipeline segments, one Edge TPU each (or --compare strategies)");
+  struct Opts {
+    std::string model, counts = "1", strategy = "optimal", objective = "throughput",
+                       platform = "asus-8x-pcie", platform_file, profile, out;
+    double min_throughput = 0, diff_threshold_ms = 1.0;
+    bool compare = false, json = false, csv = false, measure = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
+  cmd->add_option("-n,--segments", opts->counts,
+                  "Number of segments K (with --compare: a range, 1..8)")
+      ->required();
+  cmd->add_option("--strategy", opts->strategy, "params, profile or optimal")
+      ->capture_default_str();
+  cmd->add_option("--objective", opts->objective,
+                  "throughput (min bottleneck) or latency (min latency over a throughput floor)")
+      ->capture_default_str();
+  cmd->add_option("--min-throughput", opts->min_throughput,
+                  "Latency objective: inferences/s the pipeline must reach (default: the params "
+                  "split's)");
+  cmd->add_option("--diff-threshold-ms", opts->diff_threshold_ms,
+                  "Profile strategy: stop bisecting at this gap (libcoral's default 1 ms)")
+      ->capture_default_str();
+  cmd->add_option(
+         "--platform", opts->platform,
+         "Built-in platform (" + fmt::format("{}", fmt::join(device::platform_names(), ", ")) + ")")
+      ->capture_default_str();
+  cmd->add_option("--platform-file", opts->platform_file,
+                  "Platform TOML file (instead of --platform)");
+  cmd->add_option("--profile", opts->profile, "Calibrated profile TOML (default: built-in)");
+  cmd->add_option("--out", opts->out, "Folder for the segment files and plan.json");
+  cmd->add_flag("--compare", opts->compare, "Print every strategy side by side for each K");
+  cmd->add_flag("--measure", opts->measure,
+                "Profile strategy: measure segments on attached Edge TPUs");
+  cmd->add_flag("--json", opts->json, "Print JSON");
+  cmd->add_flag("--csv", opts->csv, "With --compare: print CSV");
+  cmd->callback([opts] {
+    if (opts->measure)
+      throw UnsupportedError(
+          "--measure needs Edge TPUs attached through a device runtime, which this build does not "
+          "have; the profile strategy uses the device model",
+          "--measure");
+    device::CalibratedProfile profile = opts->profile.empty()
+                                            ? device::builtin_profile()
+                                            : device::load_profile_file(opts->profile);
+    device::Platform pf = opts->platform_file.empty()
+                              ? device::load_platform(opts->platform, profile)
+                              : device::load_platform_file(opts->platform_file, profile);
+    partition::Options po;
+    po.objective = partition::parse_objective(opts->objective);
+    po.min_throughput_ips = opts->min_throughput;
+    po.diff_threshold_ms = opts->diff_threshold_ms;
+    const partition::Strategy strategy = partition::parse_strategy(opts->strategy);
+    const std::vector<int> counts = parse_counts(opts->counts);
+    Graph g = read_tflite(opts->model);
+    const std::string stem = std::filesystem::path(opts->model).stem().string();
+
+    if (opts->compare) {
+      for (int k : counts) partition::check_partitionable(g, k, pf);
+      auto rows = partition::compare_strategies(g, pf, counts, po);
+      if (opts->json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& r : rows)
+          for (size_t s = 0; s < r.plans.size(); ++s)
+            j.push_back({{"segments", r.segments},
+                         {"strategy", partition::strategy_name(r.plans[s].strategy)},
+                         {"starts", r.plans[s].starts},
+                         {"bottleneck_ms", r.plans[s].simulation.bottleneck_ms},
+                         {"throughput_ips", r.plans[s].simulation.throughput_ips},
+                         {"latency_ms", r.plans[s].simulation.latency_ms},
+                         {"solve_ms", r.solve_ms[s]}});
+        std::cout << j.dump(2) << "\n";
+        return;
+      }
+      TextTable t({"K", "params ips", "profile ips", "optimal ips", "opt/params", "opt/profile",
+                   "params lat ms", "profile lat ms", "optimal lat ms", "optimal solve ms"});
+      t.right_align({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+      for (const auto& r : rows) {
+        const auto& p = r.plans;  // all_strategies() order: params, profile, optimal
+        t.add({std::to_string(r.segments), fmt::format("{:.1f}", p[0].simulation.throughput_ips),
+               fmt::format("{:.1f}", p[1].simulation.throughput_ips),
+               fmt::format("{:.1f}", p[2].simulation.throughput_ips),
+               fmt::format("{:.2f}x",
+                           p[2].simulation.throughput_ips / p[0].simulation.throughput_ips),
+               fmt::format("{:.2f}x",
+                           p[2].simulation.throughput_ips / p[1].simulation.throughput_ips),
+               fmt::format("{:.2f}", p[0].simulation.latency_ms),
+               fmt::format("{:.2f}", p[1].simulation.latency_ms),
+               fmt::format("{:.2f}", p[2].simulation.latency_ms),
+               fmt::format("{:.2f}", r.solve_ms[2])});
+      }
+      if (opts->csv) {
+        std::cout << t.csv();
+        return;
+      }
+      fmt::print("{} on {} (objective {}; ips = pipelined inferences/s)\n", opts->model, pf.name,
+                 partition::objective_name(po.objective));
+      std::cout << t.str();
+      return;
+    }
+
+    if (counts.size() != 1) throw UsageError("-n takes one segment count unless --compare", "-n");
+    if (opts->out.empty()) throw UsageError("--out DIR is required (or use --compare)", "--out");
+    po.segments = counts.front();
+    partition::Plan plan = partition::partition(g, strategy, pf, po);
+    auto files = partition::write_plan(g, plan, pf, stem, opts->out, po.objective);
+    if (opts->json) {
+      std::cout << partition::plan_to_json(g, plan, pf, stem, po.objective).dump(2) << "\n";
+      return;
+    }
+    fmt::print("{}: {} segments by {} (objective {})\n", opts->model, plan.segments(),
+               partition::strategy_name(plan.strategy), partition::objective_name(po.objective));
+    print_plan(plan, pf);
+    fmt::print("wrote {} files to {}\n", files.size(), opts->out);
+  });
+}
+
+}  // namespace tpulab::cli
+
+#endif  // TPULAB_HAVE_DEVICE && TPULAB_HAVE_PARTITION

@@ -1,0 +1,41 @@
+// A plan on disk: the segment .tflite files and plan.json, written all-or-nothing.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "device/platform.h"
+#include "model/graph.h"
+#include "partition/strategy.h"
+
+namespace tpulab::partition {
+
+// plan.json: model, platform, strategy, objective, "starts" (the cut points; `tpulab simulate
+// --plan` reads them), the tensors crossing each cut (names and bytes), per segment its file,
+// op range, input and output tensor names and its cost from the device model, and the
+// pipeline's bottleneck, throughput and latency.
+nlohmann::json plan_to_json(const Graph& graph, const Plan& plan, const device::Platform& platform,
+                            const std::string& model_stem, Objective objective);
+
+// Writes DIR/<stem>_segment_<i>_of_<K>.tflite for every segment and DIR/plan.json. Everything
+// goes to a temporary folder beside DIR first and is renamed into place at the end, so a failure
+// leaves nothing half-written. Throws IoError when DIR cannot be written. Returns the paths.
+std::vector<std::filesystem::path> write_plan(const Graph& graph, const Plan& plan,
+                                              const device::Platform& platform,
+                                              const std::string& model_stem,
+                                              const std::filesystem::path& dir,
+                                              Objective objective);
+
+// Every strategy for each K (the `--compare` table): plans in all_strategies() order per K, and
+// how long each strategy took to decide.
+struct Comparison {
+  int segments = 0;
+  std::vector<Plan> plans;
+  std::vector<double> solve_ms;
+};
+std::vector<Comparison> compare_strategies(const Graph& graph, const device::Platform& platform,
+                                           const std::vector<int>& ks, const Options& opts);
+
+}  // namespace tpulab::partition

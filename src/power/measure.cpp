@@ -1,0 +1,162 @@
+#include "power/measure.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/error.h"
+
+namespace tpulab::power {
+
+namespace {
+
+constexpr char kBegin = 'B';
+constexpr char kEnd = 'E';
+
+// The highest power and the sample count between the markers, seen on the reader thread. The
+// 'B' sample is left out: its power covers the time before the marker.
+class WindowSink final : public SampleSink {
+ public:
+  void on_sample(const Sample& s) override {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    if (s.marker == kBegin) {
+      inside_ = true;
+      return;
+    }
+    if (!inside_) return;
+    peak_w_ = std::max(peak_w_, s.power_w());
+    ++samples_;
+    if (s.marker == kEnd) done_ = true;
+  }
+  void on_end(const std::string&) override {}
+  double peak_w() const {
+    std::lock_guard lock(mu_);
+    return peak_w_;
+  }
+  uint64_t samples() const {
+    std::lock_guard lock(mu_);
+    return samples_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool inside_ = false, done_ = false;
+  double peak_w_ = 0;
+  uint64_t samples_ = 0;
+};
+
+using Clock = std::chrono::steady_clock;
+
+Clock::time_point deadline_after(double seconds) {
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// Polls rather than sleeping for baseline_s: the source's clock is what counts (a replayed
+// timeline may run faster or slower than the wall clock).
+State wait_until_source_time(PowerSource& source, double time_s, double timeout_s) {
+  const auto deadline = deadline_after(timeout_s);
+  for (;;) {
+    State s = source.read();
+    if (s.time_s >= time_s) return s;
+    if (source.finished() || Clock::now() > deadline)
+      throw Error(fmt::format("the source's clock did not reach {:.3f} s (it is at {:.3f} s)",
+                              time_s, s.time_s),
+                  source.info().where);
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
+void wait_for_label(PowerSource& source, char label, double timeout_s) {
+  const auto deadline = deadline_after(timeout_s);
+  for (;;) {
+    for (const Marker& m : source.markers())
+      if (m.label == label) return;
+    if (source.finished() || Clock::now() > deadline)
+      throw Error(fmt::format("the marker '{}' did not come back from the source", label),
+                  source.info().where);
+    source.wait_for_samples(source.read().samples + 1, 0.01);
+  }
+}
+
+// The last 'B' and the first 'E' after it, once both have come back from the source.
+std::pair<Marker, Marker> wait_for_markers(PowerSource& source, double timeout_s) {
+  const auto deadline = deadline_after(timeout_s);
+  for (;;) {
+    const std::vector<Marker> markers = source.markers();
+    std::optional<Marker> begin, end;
+    for (const Marker& m : markers) {
+      if (m.label == kBegin) {
+        begin = m;
+        end.reset();
+      } else if (m.label == kEnd && begin && !end) {
+        end = m;
+      }
+    }
+    if (begin && end) return {*begin, *end};
+    if (source.finished() || Clock::now() > deadline)
+      throw Error("the markers did not come back from the source (is it still streaming?)",
+                  source.info().where);
+    source.wait_for_samples(source.read().samples + 1, 0.01);
+  }
+}
+
+// Stops the source however measure() leaves (an exception from `infer` included).
+struct StopOnExit {
+  PowerSource& source;
+  ~StopOnExit() { source.stop(); }
+};
+
+}  // namespace
+
+Measurement measure(PowerSource& source, const std::function<void()>& infer,
+                    const MeasureOptions& o) {
+  if (o.requests < 1) throw UsageError("the number of requests must be >= 1", "measure");
+  if (o.warmup < 0) throw UsageError("the number of warm-up requests must be >= 0", "measure");
+  if (!(o.baseline_s >= 0) || !std::isfinite(o.baseline_s))
+    throw UsageError("the baseline duration must be finite and >= 0", "measure");
+  if (!(o.timeout_s > 0)) throw UsageError("the timeout must be > 0", "measure");
+
+  auto window = std::make_shared<WindowSink>();
+  source.add_sink(window);
+  source.start();
+  StopOnExit stop_on_exit{source};
+  // Two samples: energies are differences, and the first sample has no interval behind it.
+  if (!source.wait_for_samples(2, o.timeout_s))
+    throw Error("the source gave no samples", source.info().where);
+
+  Measurement m;
+  m.requests = o.requests;
+  if (o.baseline_s > 0) {
+    const State first = source.read();
+    const State last =
+        wait_until_source_time(source, first.time_s + o.baseline_s, o.baseline_s * 2 + o.timeout_s);
+    m.baseline_s = seconds(first, last);
+    m.baseline_w = watts(first, last);
+  }
+  for (int i = 0; i < o.warmup; ++i) infer();
+  source.mark(kBegin);
+  // A PowerSensor marks the next frame once however many requests came before it: 'B' must be
+  // back before 'E' is asked for, or a short run (or a stalled reader) would merge the two.
+  wait_for_label(source, kBegin, o.timeout_s);
+  for (int i = 0; i < o.requests; ++i) infer();
+  source.mark(kEnd);
+  const auto [begin, end] = wait_for_markers(source, o.timeout_s);
+  // Sinks see a sample after its marker is listed: joining the reader lets the window finish.
+  source.stop();
+
+  m.seconds = end.time_s - begin.time_s;
+  m.joules = end.energy_j - begin.energy_j;
+  m.net_joules = m.joules - m.baseline_w * m.seconds;
+  m.peak_w = window->peak_w();
+  m.samples = window->samples();
+  return m;
+}
+
+}  // namespace tpulab::power

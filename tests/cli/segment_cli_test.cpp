@@ -1,0 +1,121 @@
+// `tpulab segment` as a user runs it: segment files and plan.json, the --compare table, and
+// clear errors with nothing left behind for bad requests.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "model/tflite.h"
+#include "testing/testing.h"
+#include "testing/tiny_models.h"
+
+namespace tpulab {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+testing::CommandResult tpulab(std::vector<std::string> args) {
+  args.insert(args.begin(), (testing::binary_dir() / "bin" / "tpulab").string());
+  return testing::run_command(args, 120);
+}
+
+std::string shared_model(const std::string& name) {
+  return (testing::shared_dir() / "models" / name).string();
+}
+
+TEST(SegmentCli, WritesStandaloneSegmentsAndAPlanThatSimulateAgreesWith) {
+  TPULAB_REQUIRE_SHARED();
+  testing::TempDir dir;
+  const fs::path out = dir / "plan";
+  auto r = tpulab({"segment", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "-n", "4",
+                   "--strategy", "optimal", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("bottleneck"));
+  EXPECT_THAT(r.out, HasSubstr("inferences/s"));
+  std::ifstream in(out / "plan.json");
+  auto plan = nlohmann::json::parse(in);
+  ASSERT_EQ(plan["starts"].size(), 3u);
+  ASSERT_EQ(plan["segments"].size(), 4u);
+  ASSERT_EQ(plan["cuts"].size(), 3u);
+  size_t ops = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto& s = plan["segments"][static_cast<size_t>(i)];
+    const fs::path file = out / s["file"].get<std::string>();
+    EXPECT_EQ(file.filename().string(),
+              "mobilenet_v2_1.0_224_quant_segment_" + std::to_string(i) + "_of_4.tflite");
+    Graph g = read_tflite(file.string());  // stand-alone and valid
+    ops += g.main().ops.size();
+    EXPECT_EQ(static_cast<int64_t>(g.main().ops.size()), s["ops"].get<int64_t>());
+    std::vector<std::string> names;
+    for (int32_t t : g.main().inputs)
+      names.push_back(g.main().tensors[static_cast<size_t>(t)].name);
+    EXPECT_EQ(nlohmann::json(names), s["inputs"]);
+  }
+  EXPECT_EQ(ops, read_tflite(shared_model("mobilenet_v2_1.0_224_quant.tflite")).main().ops.size());
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename(), "plan") << "left behind: " << e.path();
+  // `simulate --plan` reads the same cut points and costs them the same way.
+  auto sim = tpulab({"simulate", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "--platform",
+                     "asus-8x-pcie", "--plan", (out / "plan.json").string(), "--json"});
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  auto s = nlohmann::json::parse(sim.out);
+  EXPECT_DOUBLE_EQ(s["bottleneck_ms"].get<double>(), plan["bottleneck_ms"].get<double>());
+  EXPECT_DOUBLE_EQ(s["latency_ms"].get<double>(), plan["latency_ms"].get<double>());
+}
+
+TEST(SegmentCli, CompareListsEveryStrategyForEachK) {
+  TPULAB_REQUIRE_SHARED();
+  const std::string model = shared_model("mobilenet_v1_0.75_192_quant.tflite");
+  auto table = tpulab({"segment", model, "--compare", "-n", "1..8"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("opt/params"));
+  auto r = tpulab({"segment", model, "--compare", "-n", "1..8", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 24u);
+  for (size_t k = 0; k < 8; ++k) {
+    double best = j[k * 3 + 2]["bottleneck_ms"].get<double>();
+    EXPECT_EQ(j[k * 3 + 2]["strategy"], "optimal");
+    EXPECT_LE(best, j[k * 3]["bottleneck_ms"].get<double>());
+    EXPECT_LE(best, j[k * 3 + 1]["bottleneck_ms"].get<double>());
+  }
+  auto csv = tpulab({"segment", model, "--compare", "-n", "2..3", "--csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
+}
+
+TEST(SegmentCli, BadRequestsFailClearlyAndLeaveNothing) {
+  TPULAB_REQUIRE_SHARED();
+  testing::TempDir dir;
+  const std::string model = shared_model("mobilenet_v1_0.25_128_quant.tflite");
+  const std::string out = (dir / "out").string();
+  auto zero = tpulab({"segment", model, "-n", "0", "--out", out});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_THAT(zero.err, HasSubstr("at least 1"));
+  auto many = tpulab({"segment", model, "-n", "500", "--out", out});
+  EXPECT_EQ(many.exit_code, 2);
+  EXPECT_THAT(many.err, HasSubstr("segments"));
+  auto strategy = tpulab({"segment", model, "-n", "2", "--strategy", "magic", "--out", out});
+  EXPECT_EQ(strategy.exit_code, 2);
+  // The output folder's parent is a file: it cannot be written.
+  testing::write_bytes(dir / "file", {1, 2, 3});
+  auto unwritable = tpulab({"segment", model, "-n", "2", "--out", (dir / "file" / "out").string()});
+  EXPECT_EQ(unwritable.exit_code, 1);
+  EXPECT_THAT(unwritable.err, HasSubstr("error: "));
+  // A model with two subgraphs (control flow).
+  Graph two = testing::tiny_conv_model();
+  two.subgraphs.push_back(two.main());
+  write_tflite_file(two, (dir / "two.tflite").string());
+  auto sub = tpulab({"segment", (dir / "two.tflite").string(), "-n", "1", "--out", out});
+  EXPECT_EQ(sub.exit_code, 1);
+  EXPECT_THAT(sub.err, HasSubstr("subgraphs"));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"file", "two.tflite"}));
+}
+
+}  // namespace
+}  // namespace tpulab

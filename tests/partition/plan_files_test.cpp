@@ -1,0 +1,85 @@
+// write_plan: the files of a plan on disk, their names and what plan.json says about them.
+#include "partition/plan_files.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "common/error.h"
+#include "device/platform.h"
+#include "model/tflite.h"
+#include "model/zoo/zoo.h"
+#include "partition/segment.h"
+#include "testing/oracle.h"
+#include "testing/testing.h"
+
+namespace tpulab::partition {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(PlanFiles, CutTensorsLeaveOneSegmentAndEnterALaterOneByName) {
+  Graph g = zoo::build_zoo_model("resnet50_v1", {.input = 96});
+  const device::Platform pf = device::load_platform("asus-8x-pcie");
+  Options o;
+  o.segments = 5;
+  Plan plan = partition_optimal(g, pf, o);
+  testing::TempDir dir;
+  auto files = write_plan(g, plan, pf, "resnet", dir / "out", Objective::kThroughput);
+  ASSERT_EQ(files.size(), 6u);
+  std::ifstream in(dir / "out" / "plan.json");
+  auto j = nlohmann::json::parse(in);
+  std::vector<std::set<std::string>> ins, outs;
+  for (size_t i = 0; i < 5; ++i) {
+    Graph s = read_tflite((dir / "out" / segment_file_name("resnet", i, 5)).string());
+    ins.emplace_back();
+    outs.emplace_back();
+    for (int32_t t : s.main().inputs)
+      ins.back().insert(s.main().tensors[static_cast<size_t>(t)].name);
+    for (int32_t t : s.main().outputs)
+      outs.back().insert(s.main().tensors[static_cast<size_t>(t)].name);
+  }
+  for (size_t c = 0; c < 4; ++c)
+    for (const auto& t : j["cuts"][c]["tensors"]) {
+      const std::string name = t["name"];
+      bool produced = false, consumed = false;
+      for (size_t i = 0; i <= c; ++i) produced |= outs[i].count(name) > 0;
+      for (size_t i = c + 1; i < 5; ++i) consumed |= ins[i].count(name) > 0;
+      EXPECT_TRUE(produced && consumed) << "cut " << c << " tensor " << name;
+    }
+  // Writing into an existing folder replaces the files; nothing else is left beside it.
+  write_plan(g, plan, pf, "resnet", dir / "out", Objective::kThroughput);
+  std::vector<std::string> entries;
+  for (const auto& e : fs::directory_iterator(dir.path())) entries.push_back(e.path().filename());
+  EXPECT_EQ(entries, std::vector<std::string>{"out"});
+  testing::write_bytes(dir / "file", {0});
+  EXPECT_THROW(write_plan(g, plan, pf, "resnet", dir / "file", Objective::kThroughput), IoError);
+}
+
+// The real TFLite runtime loads every segment file each strategy writes.
+TEST(SegmentOracle, EveryWrittenSegmentLoadsInTfLite) {
+  TPULAB_REQUIRE_SHARED();
+  TPULAB_REQUIRE_ORACLE();
+  const device::Platform pf = device::load_platform("asus-8x-pcie");
+  int loaded = 0;
+  for (const auto& path : testing::shared_models()) {
+    if (path.filename().string().find("edgetpu") != std::string::npos) continue;
+    Graph g = read_tflite(path.string());
+    Options o;
+    o.segments = std::min<int>(3, static_cast<int>(g.main().ops.size()));
+    testing::TempDir dir;
+    Plan plan = partition_optimal(g, pf, o);
+    auto files = write_plan(g, plan, pf, path.stem().string(), dir / "out", o.objective);
+    for (const auto& f : files) {
+      if (f.extension() != ".tflite") continue;
+      auto info = testing::oracle_info(f);
+      EXPECT_TRUE(info.ok) << f << ": " << info.error;
+      ++loaded;
+    }
+  }
+  EXPECT_GE(loaded, 25);
+}
+
+}  // namespace
+}  // namespace tpulab::partition
