@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <flatbuffers/flexbuffers.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "common/error.h"
 #include "schema/edgetpu_package_generated.h"
 
@@ -57,6 +60,28 @@ namespace {
   throw ModelError(file, what, where);
 }
 
+// FlatBuffers reads 4- and 8-byte fields in place, but a buffer nested in a FlexBuffer blob or a
+// byte vector need not be 8-byte aligned: such buffers are read from an aligned copy.
+class AlignedBytes {
+ public:
+  explicit AlignedBytes(std::span<const uint8_t> bytes) {
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) == 0) {
+      view_ = bytes;
+      return;
+    }
+    // Packages live inside model files, which are under 2 GB.
+    if (bytes.size() >= (size_t{1} << 31)) throw ModelError("", "Edge TPU package is over 2 GB");
+    storage_.resize((bytes.size() + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<uint8_t*>(storage_.data()));
+    view_ = {reinterpret_cast<const uint8_t*>(storage_.data()), bytes.size()};
+  }
+  std::span<const uint8_t> bytes() const { return view_; }
+
+ private:
+  std::vector<uint64_t> storage_;
+  std::span<const uint8_t> view_;
+};
+
 template <typename Root>
 bool verify(std::span<const uint8_t> bytes) {
   flatbuffers::Verifier v(bytes.data(), bytes.size());
@@ -83,28 +108,32 @@ EdgeTpuPackage parse_edgetpu_package(std::span<const uint8_t> options, const std
   if (!root.IsMap()) fail("edgetpu-custom-op options are not a FlexBuffer map");
   auto entry = root.AsMap()["4"];
   if (!entry.IsBlob() && !entry.IsString()) fail("edgetpu-custom-op options have no package (key \"4\")");
-  std::span<const uint8_t> pkg;
+  std::span<const uint8_t> raw;
   if (entry.IsBlob()) {
     auto blob = entry.AsBlob();
-    pkg = {blob.data(), blob.size()};
+    raw = {blob.data(), blob.size()};
   } else {
     auto s = entry.AsString();
-    pkg = {reinterpret_cast<const uint8_t*>(s.c_str()), s.size()};
+    raw = {reinterpret_cast<const uint8_t*>(s.c_str()), s.size()};
   }
+  const AlignedBytes pkg_copy(raw);
+  const std::span<const uint8_t> pkg = pkg_copy.bytes();
   if (pkg.size() < 8 || !flatbuffers::BufferHasIdentifier(pkg.data(), etpu::PackageIdentifier()))
     fail("Edge TPU package lacks its \"DWN1\" identifier");
   if (!verify<etpu::Package>(pkg)) fail("Edge TPU package is corrupt (verifier rejected it)");
   const auto* package = flatbuffers::GetRoot<etpu::Package>(pkg.data());
   const auto* multi_bytes = package->serialized_multi_executable();
   if (multi_bytes == nullptr) fail("Edge TPU package has no executables");
-  std::span<const uint8_t> multi{multi_bytes->data(), multi_bytes->size()};
+  const AlignedBytes multi_copy({multi_bytes->data(), multi_bytes->size()});
+  const std::span<const uint8_t> multi = multi_copy.bytes();
   if (!verify<etpu::MultiExecutable>(multi)) fail("Edge TPU executable list is corrupt");
   const auto* list = flatbuffers::GetRoot<etpu::MultiExecutable>(multi.data())->serialized_executables();
   EdgeTpuPackage out;
   if (list == nullptr) return out;
   for (uint32_t i = 0; i < list->size(); ++i) {
     const auto* s = list->Get(i);
-    std::span<const uint8_t> exe_bytes{reinterpret_cast<const uint8_t*>(s->data()), s->size()};
+    const AlignedBytes exe_copy({reinterpret_cast<const uint8_t*>(s->data()), s->size()});
+    const std::span<const uint8_t> exe_bytes = exe_copy.bytes();
     if (!verify<etpu::Executable>(exe_bytes)) fail(fmt::format("Edge TPU executable {} is corrupt", i));
     const auto* exe = flatbuffers::GetRoot<etpu::Executable>(exe_bytes.data());
     EdgeTpuExecutable e;
