@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/table.h"
 #include "device/edgetpu/cost.h"
+#include "device/edgetpu/simulation_json.h"
 #include "device/platform.h"
 #include "model/tflite.h"
 #include "partition/strategy.h"
@@ -58,43 +59,6 @@ std::vector<device::OpRange> read_plan(const std::string& path, int32_t n_ops) {
   return out;
 }
 
-json to_json(const device::Simulation& s, const device::Platform& pf) {
-  json j;
-  j["platform"] = pf.name;
-  j["latency_ms"] = s.latency_ms;
-  j["throughput_ips"] = s.throughput_ips;
-  j["bottleneck_ms"] = s.bottleneck_ms;
-  j["shared_link_bound"] = s.shared_link_bound;
-  j["energy_mj"] = s.energy_mj;
-  j["average_power_w"] = s.average_power_w;
-  j["segments"] = json::array();
-  for (size_t i = 0; i < s.placements.size(); ++i) {
-    const auto& p = s.placements[i];
-    const auto& c = s.costs[i];
-    j["segments"].push_back({{"first_op", p.first_op},
-                             {"end_op", p.last_op},
-                             {"tpu_ops", p.tpu_ops},
-                             {"cpu_ops", p.cpu_ops},
-                             {"parameter_bytes", p.parameter_bytes},
-                             {"cached_bytes", p.cached_bytes},
-                             {"streamed_bytes", p.streamed_bytes},
-                             {"instruction_bytes", p.instruction_bytes},
-                             {"sram_used_bytes", p.sram_used_bytes},
-                             {"input_bytes", p.input_bytes},
-                             {"output_bytes", p.output_bytes},
-                             {"latency_ms", c.latency_ms()},
-                             {"compute_ms", c.latency.compute_ms},
-                             {"weights_ms", c.latency.weights_ms},
-                             {"io_ms", c.latency.io_ms},
-                             {"host_ms", c.latency.host_ms},
-                             {"overhead_ms", c.latency.overhead_ms},
-                             {"energy_mj", c.energy_mj()},
-                             {"model_switch_ms", device::model_switch_ms(p, pf)},
-                             {"warnings", p.warnings}});
-  }
-  return j;
-}
-
 }  // namespace
 
 void add_simulate_command(CLI::App& app) {
@@ -134,7 +98,7 @@ void add_simulate_command(CLI::App& app) {
     for (const auto& p : s.placements)
       for (const auto& w : p.warnings) fmt::print(stderr, "warning: {}\n", w);
     if (opts->json) {
-      std::cout << to_json(s, pf).dump(2) << "\n";
+      std::cout << device::simulation_to_json(s, pf).dump(2) << "\n";
       return;
     }
     fmt::print("{} on {} ({})\n", opts->model, pf.name, pf.description);

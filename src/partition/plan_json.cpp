@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "device/edgetpu/simulation_json.h"
 #include "partition/plan_files.h"
 #include "partition/segment.h"
 
@@ -41,39 +42,15 @@ nlohmann::json plan_to_json(const Graph& graph, const Plan& plan, const device::
       for (int32_t t : segs[i].outputs) outs[i].push_back(tensor_name(t));
     }
   }
-  j["segments"] = json::array();
+  // The device model's figures for the whole pipeline and each segment, plus the files.
+  j.update(device::simulation_to_json(sim, platform));
   for (size_t i = 0; i < sim.placements.size(); ++i) {
-    const auto& p = sim.placements[i];
-    const auto& c = sim.costs[i];
-    j["segments"].push_back({{"index", i},
-                             {"file", segment_file_name(model_stem, i, sim.placements.size())},
-                             {"first_op", p.first_op},
-                             {"end_op", p.last_op},
-                             {"ops", p.last_op - p.first_op},
-                             {"tpu_ops", p.tpu_ops},
-                             {"cpu_ops", p.cpu_ops},
-                             {"inputs", ins[i]},
-                             {"outputs", outs[i]},
-                             {"parameter_bytes", p.parameter_bytes},
-                             {"cached_bytes", p.cached_bytes},
-                             {"streamed_bytes", p.streamed_bytes},
-                             {"sram_used_bytes", p.sram_used_bytes},
-                             {"input_bytes", p.input_bytes},
-                             {"output_bytes", p.output_bytes},
-                             {"latency_ms", c.latency_ms()},
-                             {"compute_ms", c.latency.compute_ms},
-                             {"weights_ms", c.latency.weights_ms},
-                             {"io_ms", c.latency.io_ms},
-                             {"host_ms", c.latency.host_ms},
-                             {"overhead_ms", c.latency.overhead_ms},
-                             {"energy_mj", c.energy_mj()}});
+    json& seg = j["segments"][i];
+    seg["index"] = i;
+    seg["file"] = segment_file_name(model_stem, i, sim.placements.size());
+    seg["inputs"] = ins[i];
+    seg["outputs"] = outs[i];
   }
-  j["bottleneck_ms"] = sim.bottleneck_ms;
-  j["shared_link_bound"] = sim.shared_link_bound;
-  j["shared_link_ms"] = sim.shared_link_ms;
-  j["throughput_ips"] = sim.throughput_ips;
-  j["latency_ms"] = sim.latency_ms;
-  j["energy_mj"] = sim.energy_mj;
   return j;
 }
 
