@@ -1,4 +1,5 @@
 // tpulab segment MODEL.tflite -n K --strategy params|profile|optimal --out DIR
+// tpulab segment MODEL.tflite -n K --strategy profile --measure [--measure-runs N] --out DIR
 // tpulab segment MODEL.tflite --compare -n 1..8
 #if defined(TPULAB_HAVE_DEVICE) && defined(TPULAB_HAVE_PARTITION)
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "common/table.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "partition/measured_latency.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
 
@@ -39,20 +41,30 @@ std::vector<int> parse_counts(const std::string& text) {
   return out;
 }
 
-void print_plan(const partition::Plan& plan, const device::Platform& pf) {
+// `measured_ms`: each segment's measured latency (a last column), or empty.
+void print_plan(const partition::Plan& plan, const device::Platform& pf,
+                const std::vector<double>& measured_ms) {
   const auto& s = plan.simulation;
-  TextTable t({"seg", "ops", "params", "cached", "streamed", "SRAM", "in+out", "latency ms"});
-  t.right_align({0, 1, 2, 3, 4, 5, 6, 7});
+  std::vector<std::string> header = {"seg",      "ops",  "params", "cached",
+                                     "streamed", "SRAM", "in+out", "latency ms"};
+  if (!measured_ms.empty()) header.push_back("CPU ms");
+  TextTable t(header);
+  t.right_align({0, 1, 2, 3, 4, 5, 6, 7, 8});
   size_t slowest = 0;
   for (size_t i = 0; i < s.placements.size(); ++i) {
     const auto& p = s.placements[i];
     if (s.costs[i].latency_ms() > s.costs[slowest].latency_ms()) slowest = i;
-    t.add({std::to_string(i),
-           fmt::format("{} ({}-{})", p.last_op - p.first_op, p.first_op, p.last_op - 1),
-           human_bytes(p.parameter_bytes), human_bytes(p.cached_bytes),
-           human_bytes(p.streamed_bytes), human_bytes(p.sram_used_bytes),
-           human_bytes(p.input_bytes + p.output_bytes),
-           fmt::format("{:.3f}", s.costs[i].latency_ms())});
+    std::vector<std::string> row = {
+        std::to_string(i),
+        fmt::format("{} ({}-{})", p.last_op - p.first_op, p.first_op, p.last_op - 1),
+        human_bytes(p.parameter_bytes),
+        human_bytes(p.cached_bytes),
+        human_bytes(p.streamed_bytes),
+        human_bytes(p.sram_used_bytes),
+        human_bytes(p.input_bytes + p.output_bytes),
+        fmt::format("{:.3f}", s.costs[i].latency_ms())};
+    if (!measured_ms.empty()) row.push_back(fmt::format("{:.3f}", measured_ms[i]));
+    t.add(row);
   }
   std::cout << t.str();
   fmt::print(
@@ -73,6 +85,7 @@ void add_segment_command(CLI::App& app) {
     std::string model, counts = "1", strategy = "optimal", objective = "throughput",
                        platform = "asus-8x-pcie", platform_file, profile, out;
     double min_throughput = 0, diff_threshold_ms = 1.0;
+    int measure_runs = 5;
     bool compare = false, json = false, csv = false, measure = false;
   };
   auto opts = std::make_shared<Opts>();
@@ -101,15 +114,14 @@ void add_segment_command(CLI::App& app) {
   cmd->add_option("--out", opts->out, "Folder for the segment files and plan.json");
   cmd->add_flag("--compare", opts->compare, "Print every strategy side by side for each K");
   cmd->add_flag("--measure", opts->measure,
-                "Profile strategy: measure segments on attached Edge TPUs");
+                "Profile strategy: search on segment latencies measured on the CPU engine "
+                "(one thread) instead of the device model's");
+  cmd->add_option("--measure-runs", opts->measure_runs,
+                  "With --measure: timed runs per segment (the median counts)")
+      ->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print JSON");
   cmd->add_flag("--csv", opts->csv, "With --compare: print CSV");
   cmd->callback([opts] {
-    if (opts->measure)
-      throw UnsupportedError(
-          "--measure needs Edge TPUs attached through a device runtime, which this build does not "
-          "have; the profile strategy uses the device model",
-          "--measure");
     device::CalibratedProfile profile = opts->profile.empty()
                                             ? device::builtin_profile()
                                             : device::load_profile_file(opts->profile);
@@ -121,6 +133,15 @@ void add_segment_command(CLI::App& app) {
     po.min_throughput_ips = opts->min_throughput;
     po.diff_threshold_ms = opts->diff_threshold_ms;
     const partition::Strategy strategy = partition::parse_strategy(opts->strategy);
+    if (opts->measure && (opts->compare || strategy != partition::Strategy::kProfile))
+      // Only profile searches on per-segment latencies; the others would ignore measurements.
+      throw UsageError(
+          "--measure works with --strategy profile only: params cuts by parameter bytes, and "
+          "optimal needs the cost of O(n^2) op ranges, too many to measure",
+          "--measure");
+    if (opts->measure_runs < 1)
+      throw UsageError(fmt::format("--measure-runs takes at least 1 (got {})", opts->measure_runs),
+                       "--measure-runs");
     const std::vector<int> counts = parse_counts(opts->counts);
     Graph g = read_tflite(opts->model);
     const std::string stem = std::filesystem::path(opts->model).stem().string();
@@ -172,15 +193,31 @@ void add_segment_command(CLI::App& app) {
     if (counts.size() != 1) throw UsageError("-n takes one segment count unless --compare", "-n");
     if (opts->out.empty()) throw UsageError("--out DIR is required (or use --compare)", "--out");
     po.segments = counts.front();
-    partition::Plan plan = partition::partition(g, strategy, pf, po);
+    partition::Plan plan;
+    std::vector<double> measured_ms;
+    if (opts->measure) {
+      partition::MeasureOptions mo;
+      mo.runs = opts->measure_runs;
+      partition::MeasuredLatency measured(mo);
+      plan = partition::partition_profile(g, pf, po, measured);
+      // The plan's segments were measured during the search: these come from the cache.
+      for (const auto& r :
+           partition::ranges_of(plan.starts, static_cast<int32_t>(g.main().ops.size())))
+        measured_ms.push_back(measured.latency_ms(g, r.first, r.last));
+    } else {
+      plan = partition::partition(g, strategy, pf, po);
+    }
     auto files = partition::write_plan(g, plan, pf, stem, opts->out, po.objective);
     if (opts->json) {
-      std::cout << partition::plan_to_json(g, plan, pf, stem, po.objective).dump(2) << "\n";
+      nlohmann::json j = partition::plan_to_json(g, plan, pf, stem, po.objective);
+      if (opts->measure) j["measured_cpu_ms"] = measured_ms;
+      std::cout << j.dump(2) << "\n";
       return;
     }
-    fmt::print("{}: {} segments by {} (objective {})\n", opts->model, plan.segments(),
-               partition::strategy_name(plan.strategy), partition::objective_name(po.objective));
-    print_plan(plan, pf);
+    fmt::print("{}: {} segments by {} (objective {}{})\n", opts->model, plan.segments(),
+               partition::strategy_name(plan.strategy), partition::objective_name(po.objective),
+               opts->measure ? "; searched on CPU-measured latencies" : "");
+    print_plan(plan, pf, measured_ms);
     fmt::print("wrote {} files to {}\n", files.size(), opts->out);
   });
 }

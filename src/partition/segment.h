@@ -31,7 +31,8 @@ std::vector<Segment> split_into_segments(const Graph& graph, const std::vector<i
 // Tensors crossing each cut: for cut c (between segment c and c + 1), the original indices of
 // the non-constant tensors produced at or before segment c and read after it (or model outputs
 // produced before the cut). Their byte sizes are what the pipeline moves between devices.
-std::vector<std::vector<int32_t>> tensors_crossing_cuts(const Graph& graph, const std::vector<int32_t>& starts);
+std::vector<std::vector<int32_t>> tensors_crossing_cuts(const Graph& graph,
+                                                        const std::vector<int32_t>& starts);
 
 // "<stem>_segment_<i>_of_<K>.tflite", as the Edge TPU compiler names its segments.
 std::string segment_file_name(const std::string& model_stem, size_t index, size_t count);

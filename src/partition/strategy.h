@@ -1,7 +1,8 @@
 // Partitioning strategies: where to cut a model into K pipeline segments, one Edge TPU each.
 //
 //   params   the Edge TPU compiler's rule (libcoral's open version): equal parameter bytes;
-//   profile  libcoral's profiling partitioner: bisect a target stage latency, greedy prefixes;
+//   profile  libcoral's profiling partitioner: bisect a target stage latency, greedy prefixes
+//            (latencies from the device model, or measured: segment_latency.h);
 //   optimal  exact minimum of the objective over all cut points under the device model.
 //
 // Every strategy returns a Plan: the cut points and what the device model says each segment
@@ -17,6 +18,8 @@
 #include "model/graph.h"
 
 namespace tpulab::partition {
+
+class SegmentLatency;
 
 enum class Strategy { kParams, kProfile, kOptimal };
 enum class Objective {
@@ -68,6 +71,10 @@ std::vector<device::OpRange> split_by_parameters(const Graph& graph, int k);
 
 Plan partition_params(const Graph& graph, const device::Platform& platform, const Options& opts);
 Plan partition_profile(const Graph& graph, const device::Platform& platform, const Options& opts);
+// Profile searching on `latency`'s segment latencies (e.g. measured ones, segment_latency.h)
+// instead of the device model's; the returned plan is still costed by the device model.
+Plan partition_profile(const Graph& graph, const device::Platform& platform, const Options& opts,
+                       SegmentLatency& latency);
 Plan partition_optimal(const Graph& graph, const device::Platform& platform, const Options& opts);
 Plan partition(const Graph& graph, Strategy strategy, const device::Platform& platform,
                const Options& opts);

@@ -86,6 +86,42 @@ TEST(SegmentCli, CompareListsEveryStrategyForEachK) {
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
 }
 
+TEST(SegmentCli, MeasureSearchesProfileOnCpuTimingsAndOnlyProfile) {
+  TPULAB_REQUIRE_SHARED();
+  testing::TempDir dir;
+  const std::string model = shared_model("mobilenet_v1_0.25_128_quant.tflite");
+  const fs::path out = dir / "measured";
+  auto r =
+      tpulab({"segment", model, "-n", "3", "--strategy", "profile", "--measure", "--measure-runs",
+              "2", "--diff-threshold-ms", "0.01", "--out", out.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["starts"].size(), 2u);
+  EXPECT_LT(j["starts"][0].get<int>(), j["starts"][1].get<int>());
+  ASSERT_EQ(j["measured_cpu_ms"].size(), 3u);
+  for (const auto& ms : j["measured_cpu_ms"]) EXPECT_GT(ms.get<double>(), 0.0);
+  EXPECT_TRUE(fs::exists(out / "plan.json"));
+  auto table = tpulab({"segment", model, "-n", "2", "--strategy", "profile", "--measure",
+                       "--measure-runs", "1", "--out", (dir / "table").string()});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("CPU ms"));
+
+  // The other strategies never look at segment latencies: refused, with the reason.
+  for (const char* strategy : {"params", "optimal"}) {
+    auto bad = tpulab({"segment", model, "-n", "2", "--strategy", strategy, "--measure", "--out",
+                       (dir / strategy).string()});
+    EXPECT_EQ(bad.exit_code, 2) << strategy;
+    EXPECT_THAT(bad.err, HasSubstr("profile only")) << strategy;
+    EXPECT_FALSE(fs::exists(dir / strategy));
+  }
+  auto compare = tpulab({"segment", model, "--compare", "-n", "1..2", "--measure"});
+  EXPECT_EQ(compare.exit_code, 2);
+  auto runs = tpulab({"segment", model, "-n", "2", "--strategy", "profile", "--measure",
+                      "--measure-runs", "0", "--out", (dir / "runs").string()});
+  EXPECT_EQ(runs.exit_code, 2);
+  EXPECT_THAT(runs.err, HasSubstr("--measure-runs"));
+}
+
 TEST(SegmentCli, BadRequestsFailClearlyAndLeaveNothing) {
   TPULAB_REQUIRE_SHARED();
   testing::TempDir dir;

@@ -140,6 +140,29 @@ TEST(Optimal, MatchesBruteForceWithUpToEightSegmentsAndATinySram) {
   }
 }
 
+TEST(Optimal, FindsPlansTheHeuristicsMissWithFiveOrMoreSegments) {
+  // An early search had an invalid pruning bound that emptied its candidate set for K >= 5 and
+  // silently returned the better heuristic plan. Here, at K = 5, both heuristics (profile finely
+  // bisected) are strictly worse than the true optimum, so only an exact search matches brute
+  // force. (At K = 6 the fine profile happens to find the optimum.)
+  Graph g = head_of("resnet50_v1", 22, 96);
+  for (const auto& pf : {board(), starved_link()}) {
+    for (int k = 5; k <= 5; ++k) {
+      SCOPED_TRACE(pf.name + " K=" + std::to_string(k));
+      Options o;
+      o.segments = k;
+      o.diff_threshold_ms = 1e-4;
+      const Plan opt = partition_optimal(g, pf, o);
+      ASSERT_EQ(opt.segments(), k);
+      const Brute b = brute_force(g, k, pf, 0);
+      EXPECT_EQ(opt.simulation.bottleneck_ms, b.best_bottleneck);
+      EXPECT_EQ(opt.simulation.latency_ms, b.best_latency_at_best_bottleneck);
+      EXPECT_LT(opt.simulation.bottleneck_ms, partition_params(g, pf, o).simulation.bottleneck_ms);
+      EXPECT_LT(opt.simulation.bottleneck_ms, partition_profile(g, pf, o).simulation.bottleneck_ms);
+    }
+  }
+}
+
 TEST(Optimal, NeverWorseThanTheOtherStrategies) {
   for (const char* name : {"mobilenet_v2", "squeezenet", "resnet50_v1", "efficientnet_edgetpu_s"}) {
     Graph g = zoo::build_zoo_model(name);
