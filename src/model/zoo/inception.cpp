@@ -71,10 +71,8 @@ Graph build_inception_v1(const ZooOptions& o) {
   return b.finish();
 }
 
-Graph build_inception_v3(const ZooOptions& o) {
-  ZooBuilder b(fmt::format("inception_v3_{}", o.input), DType::kUInt8, o.seed);
-  Convs c{b};
-  TensorId x = b.input({1, o.input, o.input, 3});
+// The stem Inception v3 and Inception-ResNet v2 share: 299x299x3 -> 35x35x192.
+static TensorId inception_v3_stem(ZooBuilder& b, Convs& c, TensorId x) {
   x = c(x, 32, 3, 3, 2, kValid);
   x = c(x, 32, 3, 3, 1, kValid);
   x = c(x, 64, 3);
@@ -82,6 +80,13 @@ Graph build_inception_v3(const ZooOptions& o) {
   x = c(x, 80, 1, 1, 1, kValid);
   x = c(x, 192, 3, 3, 1, kValid);
   x = b.max_pool(x, 3, 2, kValid);
+  return x;
+}
+
+Graph build_inception_v3(const ZooOptions& o) {
+  ZooBuilder b(fmt::format("inception_v3_{}", o.input), DType::kUInt8, o.seed);
+  Convs c{b};
+  TensorId x = inception_v3_stem(b, c, b.input({1, o.input, o.input, 3}));
   // 35x35: mixed 5b, 5c, 5d
   for (int32_t pool : {32, 64, 64}) {
     x = b.concat({c(x, 64, 1), c(c(x, 48, 1), 64, 5), c(c(c(x, 64, 1), 96, 3), 96, 3),
@@ -156,14 +161,7 @@ Graph build_inception_v4(const ZooOptions& o) {
 Graph build_inception_resnet_v2(const ZooOptions& o) {
   ZooBuilder b(fmt::format("inception_resnet_v2_{}", o.input), DType::kUInt8, o.seed);
   Convs c{b};
-  TensorId x = b.input({1, o.input, o.input, 3});
-  x = c(x, 32, 3, 3, 2, kValid);
-  x = c(x, 32, 3, 3, 1, kValid);
-  x = c(x, 64, 3);
-  x = b.max_pool(x, 3, 2, kValid);
-  x = c(x, 80, 1, 1, 1, kValid);
-  x = c(x, 192, 3, 3, 1, kValid);
-  x = b.max_pool(x, 3, 2, kValid);
+  TensorId x = inception_v3_stem(b, c, b.input({1, o.input, o.input, 3}));
   // Mixed 5b (35x35x320)
   x = b.concat(
       {c(x, 96, 1), c(c(x, 48, 1), 64, 5), c(c(c(x, 64, 1), 96, 3), 96, 3), c.pool_proj(x, 64)});
