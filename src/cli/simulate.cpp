@@ -2,9 +2,7 @@
 #ifdef TPULAB_HAVE_DEVICE
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -13,53 +11,10 @@
 #include "device/edgetpu/simulation_json.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "partition/plan_files.h"
 #include "partition/strategy.h"
 
 namespace tpulab::cli {
-
-namespace {
-
-using nlohmann::json;
-
-// plan.json: {"starts": [first op of each segment after the first, ...]} (the partitioner's cut
-// points) or {"segments": [[first, end), ...]}.
-std::vector<device::OpRange> read_plan(const std::string& path, int32_t n_ops) {
-  std::ifstream in(path);
-  if (!in) throw IoError("cannot open plan", path);
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw UsageError(fmt::format("malformed plan JSON: {}", e.what()), path);
-  }
-  std::vector<device::OpRange> out;
-  try {
-    if (j.contains("starts")) {
-      int32_t first = 0;
-      for (const auto& s : j.at("starts")) {
-        auto c = s.get<int32_t>();
-        out.push_back({first, c});
-        first = c;
-      }
-      out.push_back({first, n_ops});
-    } else {
-      for (const auto& s : j.at("segments"))
-        out.push_back({s.at(0).get<int32_t>(), s.at(1).get<int32_t>()});
-    }
-  } catch (const json::exception& e) {
-    throw UsageError(fmt::format("plan needs \"starts\" or \"segments\": {}", e.what()), path);
-  }
-  for (size_t i = 0; i < out.size(); ++i)
-    if (out[i].first >= out[i].last || out[i].first < 0 || out[i].last > n_ops ||
-        (i > 0 && out[i].first != out[i - 1].last))
-      throw UsageError(fmt::format("segment {} [{}, {}) is empty, out of order or out of range "
-                                   "(the model has {} ops)",
-                                   i, out[i].first, out[i].last, n_ops),
-                       path);
-  return out;
-}
-
-}  // namespace
 
 void add_simulate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("simulate", "Cost a model on a simulated Edge TPU platform");
@@ -91,9 +46,9 @@ void add_simulate_command(CLI::App& app) {
     Graph g = read_tflite(opts->model);
     auto n = static_cast<int32_t>(g.main().ops.size());
     if (n == 0) throw UsageError("the model has no ops", opts->model);
-    std::vector<device::OpRange> segments = opts->plan.empty()
-                                                ? partition::split_by_parameters(g, opts->segments)
-                                                : read_plan(opts->plan, n);
+    std::vector<device::OpRange> segments =
+        opts->plan.empty() ? partition::split_by_parameters(g, opts->segments)
+                           : partition::ranges_of(partition::read_plan_starts(opts->plan, g), n);
     device::Simulation s = device::simulate(g, segments, pf);
     for (const auto& p : s.placements)
       for (const auto& w : p.warnings) fmt::print(stderr, "warning: {}\n", w);

@@ -19,6 +19,12 @@ namespace tpulab::partition {
 nlohmann::json plan_to_json(const Graph& graph, const Plan& plan, const device::Platform& platform,
                             const std::string& model_stem, Objective objective);
 
+// Reads the cut points of a plan.json: {"starts": [...]} (as written above) or
+// {"segments": [[first, end), ...]}. Throws IoError when it cannot be read and UsageError when it
+// is malformed or does not match `graph`: ranges out of order or beyond its ops, another op
+// count ("num_ops"), or other tensors crossing a cut ("cuts").
+std::vector<int32_t> read_plan_starts(const std::string& path, const Graph& graph);
+
 // Writes DIR/<stem>_segment_<i>_of_<K>.tflite for every segment and DIR/plan.json. Everything
 // goes to a temporary folder beside DIR first and is renamed into place at the end, so a failure
 // leaves nothing half-written. Throws IoError when DIR cannot be written. Returns the paths.

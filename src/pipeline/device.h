@@ -36,6 +36,9 @@ struct InvokeTiming {
   bool switched = false;  // the parameter cache held another token
   bool modeled = false;   // `ms` comes from a device model: the caller holds for it
   double energy_mj = 0;   // 0 when the device has no energy model
+  // Bytes this invoke moves between host memory and the device (inputs, outputs, streamed
+  // parameters, and the cached ones on a switch): what a shared host link must carry.
+  int64_t link_bytes = 0;
 };
 
 struct InvokeResult {
@@ -52,6 +55,12 @@ class Device {
   // byte size (extra entries are ignored); throws UsageError otherwise. Not thread-safe: a
   // device serves one stage thread at a time, as a real TPU does.
   virtual InvokeResult invoke(SegmentHandle segment, const TensorMap& inputs) = 0;
+  // The timing of one invoke without computing anything (timing-only studies): the device's
+  // state (its resident parameters) changes as invoke() would change it. Only devices whose
+  // time is modeled can; the default throws UsageError.
+  virtual InvokeTiming invoke_timing(SegmentHandle segment);
+  // Power drawn while powered but not invoking (0 when the device has no energy model).
+  virtual double idle_power_w() const { return 0; }
 
   // The loaded segment's input and output tensor names, in its order.
   virtual const std::vector<std::string>& input_names(SegmentHandle segment) const = 0;

@@ -1,64 +1,14 @@
 #include "pipeline/pipelined_runner.h"
 
-#include <algorithm>
-#include <map>
-
 #include "common/error.h"
 
 namespace tpulab::pipeline {
 
-namespace {
-
-constexpr int kPipelineInput = -1;
-
-}  // namespace
-
 PipelinedRunner::PipelinedRunner(std::vector<StageBinding> stages, RunnerOptions opts)
-    : stages_(std::move(stages)), clock_(opts.clock ? opts.clock : &realtime_clock()) {
-  if (stages_.empty()) throw UsageError("a pipeline needs at least one stage", "pipeline");
-  for (size_t s = 0; s < stages_.size(); ++s)
-    if (!stages_[s].device)
-      throw UsageError("stage " + std::to_string(s) + " has no device", "pipeline");
-
-  // Where each tensor is made and last read decides how far it travels.
-  std::map<std::string, int> produced_by;  // stage, or kPipelineInput
-  std::map<std::string, int> last_read;
-  for (size_t s = 0; s < stages_.size(); ++s) {
-    const auto stage = static_cast<int>(s);
-    const StageBinding& b = stages_[s];
-    for (const std::string& name : b.device->input_names(b.segment)) {
-      if (!produced_by.contains(name)) {
-        produced_by[name] = kPipelineInput;
-        input_names_.push_back(name);
-      }
-      last_read[name] = stage;
-    }
-    for (const std::string& name : b.device->output_names(b.segment))
-      produced_by.try_emplace(name, stage);
-  }
-
-  if (opts.outputs.empty()) {
-    for (const auto& [name, stage] : produced_by) {
-      auto read = last_read.find(name);
-      if (stage != kPipelineInput && (read == last_read.end() || read->second < stage))
-        output_names_.push_back(name);
-    }
-  } else {
-    for (const std::string& name : opts.outputs)
-      if (!produced_by.contains(name))
-        throw UsageError("output tensor '" + name + "' is neither produced nor pushed", "pipeline");
-    output_names_ = opts.outputs;
-  }
-
-  const std::set<std::string> kept(output_names_.begin(), output_names_.end());
-  drop_after_.resize(stages_.size());
-  for (const auto& [name, stage] : produced_by) {
-    if (kept.contains(name)) continue;
-    auto read = last_read.find(name);
-    const int last = std::max(stage, read == last_read.end() ? kPipelineInput : read->second);
-    if (last >= 0) drop_after_[static_cast<size_t>(last)].push_back(name);
-  }
-
+    : stages_(std::move(stages)),
+      clock_(opts.clock ? opts.clock : &realtime_clock()),
+      shared_link_(opts.shared_link),
+      routing_(route(stages_, opts.outputs)) {
   queues_.push_back(std::make_unique<Queue>(opts.input_queue_size));
   for (size_t s = 1; s < stages_.size(); ++s)
     queues_.push_back(std::make_unique<Queue>(opts.queue_size));
@@ -111,7 +61,7 @@ void PipelinedRunner::push(TensorMap inputs) {
     r.end = true;
     input_closed_ = true;
   } else {
-    for (const std::string& name : input_names_) {
+    for (const std::string& name : routing_.input_names) {
       auto it = inputs.find(name);
       if (it == inputs.end())
         throw UsageError("missing input tensor '" + name + "'", "pipeline push");
@@ -158,15 +108,20 @@ void PipelinedRunner::work(size_t stage) {
     if (!r || stopping_) return;
     if (!r->end && !r->failed) {
       InvokeTiming timing;
+      double busy_ms = 0;
       try {
+        std::unique_lock<std::mutex> device_lock;
+        if (b.device_lock) device_lock = std::unique_lock(*b.device_lock);
         const double start = clock_->now_ms();
-        InvokeResult result = b.device->invoke(b.segment, r->tensors);
-        // A modeled device keeps its stage busy for the time the real one would take.
-        if (result.timing.modeled) clock_->hold_until(start + result.timing.ms);
-        timing = result.timing;
-        for (auto& [name, bytes] : result.outputs)
-          r->tensors.insert_or_assign(name, std::move(bytes));
-        for (const std::string& name : drop_after_[stage]) r->tensors.erase(name);
+        timing = run_stage(b, routing_, stage, r->tensors);
+        if (timing.modeled) {
+          // A modeled device keeps its stage busy for the time the real one would take.
+          const double end = invoke_end_ms(start, timing, shared_link_);
+          clock_->hold_until(end);
+          busy_ms = end - start;
+        } else {
+          busy_ms = timing.ms;
+        }
       } catch (...) {
         fail(stage, std::current_exception());
         Request marker;
@@ -177,7 +132,7 @@ void PipelinedRunner::work(size_t stage) {
       std::lock_guard lock(stats_mutex_);
       StageStats& st = stats_[stage];
       ++st.count;
-      st.busy_ms += timing.ms;
+      st.busy_ms += busy_ms;
       st.wait_input_ms += wait_input;
       st.switches += timing.switched ? 1 : 0;
       st.switch_ms += timing.switch_ms;

@@ -20,7 +20,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,13 +27,10 @@
 #include "pipeline/bounded_queue.h"
 #include "pipeline/clock.h"
 #include "pipeline/device.h"
+#include "pipeline/routing.h"
+#include "pipeline/shared_link.h"
 
 namespace tpulab::pipeline {
-
-struct StageBinding {
-  Device* device = nullptr;  // must outlive the runner; used by this stage's thread only
-  SegmentHandle segment = 0;
-};
 
 struct RunnerOptions {
   size_t queue_size = 1;         // between stages (libcoral's default)
@@ -44,6 +40,9 @@ struct RunnerOptions {
   // (the model outputs, unless a model output also feeds a later segment: then name them).
   std::vector<std::string> outputs;
   Clock* clock = nullptr;  // null = realtime_clock()
+  // The host link the stages' devices share (null: none). Modeled invokes wait for their
+  // transfers on it.
+  SharedLink* shared_link = nullptr;
 };
 
 struct StageStats {
@@ -84,8 +83,8 @@ class PipelinedRunner {
   std::optional<PipelineOutput> pop();
 
   // Tensors push() needs and pop() returns.
-  const std::vector<std::string>& input_names() const { return input_names_; }
-  const std::vector<std::string>& output_names() const { return output_names_; }
+  const std::vector<std::string>& input_names() const { return routing_.input_names; }
+  const std::vector<std::string>& output_names() const { return routing_.output_names; }
   size_t num_stages() const { return stages_.size(); }
   // A snapshot (safe while running).
   std::vector<StageStats> stats() const;
@@ -107,8 +106,8 @@ class PipelinedRunner {
 
   std::vector<StageBinding> stages_;
   Clock* clock_;
-  std::vector<std::string> input_names_, output_names_;
-  std::vector<std::vector<std::string>> drop_after_;  // per stage: tensors dead after it
+  SharedLink* shared_link_;
+  Routing routing_;
   // queues_[s] feeds stage s; queues_.back() holds results.
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::thread> workers_;

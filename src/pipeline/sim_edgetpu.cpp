@@ -15,6 +15,8 @@ SegmentHandle SimEdgeTpu::load(const Graph& segment, CachingToken token, const s
   const device::Placement placement = device::compile(segment, platform_.chip);
   l.cost = device::cost(placement, platform_);
   l.switch_ms = device::model_switch_ms(placement, platform_);
+  l.link_bytes = placement.streamed_bytes + placement.input_bytes + placement.output_bytes;
+  l.cached_bytes = placement.cached_bytes;
   l.input_names = graph_input_names(segment);
   l.output_names = graph_output_names(segment);
   for (int32_t t : segment.main().outputs)
@@ -43,17 +45,26 @@ InvokeResult SimEdgeTpu::invoke(SegmentHandle segment, const TensorMap& inputs) 
     for (size_t i = 0; i < l.output_names.size(); ++i)
       r.outputs.emplace(l.output_names[i], Bytes(static_cast<size_t>(l.output_bytes[i]), 0));
   }
-  r.timing.modeled = true;
-  r.timing.switched = resident_ != l.token;
-  if (r.timing.switched) {
+  r.timing = invoke_timing(segment);
+  return r;
+}
+
+InvokeTiming SimEdgeTpu::invoke_timing(SegmentHandle segment) {
+  const Loaded& l = at(segment);
+  InvokeTiming t;
+  t.modeled = true;
+  t.switched = resident_ != l.token;
+  t.link_bytes = l.link_bytes;
+  if (t.switched) {
     resident_ = l.token;
     ++switches_;
-    r.timing.switch_ms = l.switch_ms;
+    t.switch_ms = l.switch_ms;
+    t.link_bytes += l.cached_bytes;
   }
-  r.timing.ms = l.cost.latency_ms() + r.timing.switch_ms;
+  t.ms = l.cost.latency_ms() + t.switch_ms;
   // The reload keeps the chip powered but idle, like waiting on the link.
-  r.timing.energy_mj = l.cost.energy_mj() + platform_.energy.tpu_idle_w * r.timing.switch_ms;
-  return r;
+  t.energy_mj = l.cost.energy_mj() + platform_.energy.tpu_idle_w * t.switch_ms;
+  return t;
 }
 
 const std::vector<std::string>& SimEdgeTpu::input_names(SegmentHandle segment) const {

@@ -28,6 +28,8 @@ class SimEdgeTpu final : public Device {
 
   SegmentHandle load(const Graph& segment, CachingToken token, const std::string& name) override;
   InvokeResult invoke(SegmentHandle segment, const TensorMap& inputs) override;
+  InvokeTiming invoke_timing(SegmentHandle segment) override;
+  double idle_power_w() const override { return platform_.energy.tpu_idle_w; }
   const std::vector<std::string>& input_names(SegmentHandle segment) const override;
   const std::vector<std::string>& output_names(SegmentHandle segment) const override;
   std::string name() const override { return name_; }
@@ -45,6 +47,8 @@ class SimEdgeTpu final : public Device {
     CachingToken token = 0;
     device::Cost cost;
     double switch_ms = 0;
+    int64_t link_bytes = 0;    // every invoke: inputs, outputs, streamed parameters
+    int64_t cached_bytes = 0;  // a switch uploads these too
     std::vector<std::string> input_names, output_names;
     std::vector<int64_t> output_bytes;      // timing-only outputs
     std::unique_ptr<const Graph> graph;     // timing-only: to check input names and sizes

@@ -54,6 +54,45 @@ class FakeDevice final : public Device {
   int64_t calls_ = 0;
 };
 
+// A modeled device whose one segment takes a fixed time: `ms` per invoke, `idle_w` when idle,
+// `energy_mj` per invoke. Outputs are `inputs`' first tensor copied (timing tests need no data).
+class TimedDevice final : public Device {
+ public:
+  TimedDevice(std::string name, double ms, std::vector<std::string> inputs = {"x"},
+              std::vector<std::string> outputs = {"y"})
+      : name_(std::move(name)), ms_(ms), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
+
+  double idle_w = 0;
+  double energy_mj = 0;
+  int64_t fail_at_call = -1;  // throws std::runtime_error("timed device failed") on that call
+
+  SegmentHandle load(const Graph&, CachingToken, const std::string&) override { return 0; }
+  InvokeResult invoke(SegmentHandle s, const TensorMap& in) override {
+    InvokeResult r;
+    r.timing = invoke_timing(s);
+    for (const std::string& o : outputs_) r.outputs[o] = in.at(inputs_.front());
+    return r;
+  }
+  InvokeTiming invoke_timing(SegmentHandle) override {
+    if (calls_++ == fail_at_call) throw std::runtime_error("timed device failed");
+    InvokeTiming t;
+    t.ms = ms_;
+    t.modeled = true;
+    t.energy_mj = energy_mj;
+    return t;
+  }
+  double idle_power_w() const override { return idle_w; }
+  const std::vector<std::string>& input_names(SegmentHandle) const override { return inputs_; }
+  const std::vector<std::string>& output_names(SegmentHandle) const override { return outputs_; }
+  std::string name() const override { return name_; }
+
+ private:
+  std::string name_;
+  double ms_;
+  std::vector<std::string> inputs_, outputs_;
+  int64_t calls_ = 0;
+};
+
 // Blocks its callers until opened.
 class Gate {
  public:

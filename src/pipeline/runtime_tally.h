@@ -1,0 +1,41 @@
+// What the two runtimes hand to the report (internal to runtime*.cpp).
+#pragma once
+
+#include <vector>
+
+#include "pipeline/runtime.h"
+
+namespace tpulab::pipeline::detail {
+
+struct Tally {
+  std::vector<std::vector<double>> latency_ms;  // per model, in completion order
+  std::vector<std::vector<double>> done_ms;     // per model, completion times
+  std::vector<DeviceReport> devices;            // invokes, busy, switches and invoke energy
+  double first_arrival_ms = 0, last_done_ms = 0;
+  double link_busy_ms = 0;
+  int64_t invocations = 0;
+};
+
+Tally run_virtual(System& system, const Workload& workload, const RunOptions& opts);
+Tally run_realtime(System& system, const Workload& workload, const RunOptions& opts);
+
+// Requests in flight per model for a closed loop (the workload's, or 2 per stage).
+int closed_loop_in_flight(const System& system, const Workload& workload, size_t model);
+// Input tensors of a request: the caller's, or zero bytes.
+TensorMap request_input(const System& system, const RunOptions& opts, size_t model,
+                        uint64_t sequence);
+
+// Picks pipelines for a model's requests.
+class Dispatcher {
+ public:
+  Dispatcher(const System& system, Dispatch dispatch);
+  // The pipeline for the next request of `model`, given requests in flight per pipeline.
+  size_t pick(size_t model, const std::vector<int64_t>& in_flight);
+
+ private:
+  Dispatch dispatch_;
+  std::vector<std::vector<size_t>> pipelines_;  // per model
+  std::vector<size_t> next_;                    // per model: round-robin cursor
+};
+
+}  // namespace tpulab::pipeline::detail

@@ -1,0 +1,35 @@
+// Load generators: how requests arrive at a system.
+//   closed    N requests in flight per model: each completion lets the next one in (a client
+//             that waits for answers; N large enough keeps every stage busy);
+//   poisson   open loop, exponential gaps at a mean rate (independent clients);
+//   periodic  open loop, one request every 1/rate (a camera).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tpulab::pipeline {
+
+enum class LoadKind { kClosed, kPoisson, kPeriodic };
+
+// "closed" / "poisson" / "periodic" (UsageError otherwise) and back.
+LoadKind parse_load_kind(const std::string& name);
+std::string load_kind_name(LoadKind kind);
+
+struct Workload {
+  LoadKind kind = LoadKind::kClosed;
+  int64_t requests = 1000;  // per model
+  int in_flight = 0;        // closed: outstanding requests per model; 0 = 2 per stage it runs on
+  double rate_ips = 0;      // open loops: arrivals per second, per model
+  uint64_t seed = 1;        // poisson
+};
+
+// Throws UsageError for requests < 1, a negative in_flight, or an open loop without a rate > 0.
+void check_workload(const Workload& w);
+
+// Arrival times in ms from 0 of an open-loop workload's requests for model `model` (each model
+// draws its own Poisson stream from the seed). Empty for a closed loop.
+std::vector<double> arrival_times(const Workload& w, size_t model);
+
+}  // namespace tpulab::pipeline
