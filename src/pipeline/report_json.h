@@ -1,0 +1,25 @@
+// A run report as JSON: what `tpulab pipeline --json` prints and what scripts read back.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/runtime.h"
+#include "pipeline/system.h"
+
+namespace tpulab::pipeline {
+
+// Latency percentiles in ms: {"p50", "p90", "p99", "max", "mean"}.
+nlohmann::json latency_to_json(const LatencySummary& s);
+
+// The run: "clock", "dispatch", "load" {kind, requests (per model), in_flight (0 = 2 per stage),
+// rate_ips, seed}, "requests", "invocations", "duration_ms", "throughput_ips",
+// "analytic_throughput_ips", "latency_ms", "energy_mj", "energy_per_inference_mj",
+// "shared_link_utilization", "wall_ms", "timing_only", "platform" (name), "tpus",
+// "models" [{name, requests, throughput_ips, latency_ms, segments (K), pipelines (P), starts
+// (cut points), strategy, bottleneck_ms (the device model's slowest stage), in_flight (closed
+// loop: outstanding requests)}] and "devices" [{name, invokes, busy_ms, utilization, switches,
+// switch_ms, energy_mj, shared (holds stages of several pipelines), stages ["model/p0/s1", ...]}].
+// `sys` is the system the report came from.
+nlohmann::json run_report_to_json(const RunReport& r, const System& sys);
+
+}  // namespace tpulab::pipeline
