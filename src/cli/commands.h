@@ -18,6 +18,9 @@ void add_power_command(CLI::App& app);
 void add_power_measure_command(CLI::App* power);  // called by add_power_command
 #endif
 #endif
+#ifdef TPULAB_HAVE_PIPELINE
+void add_pipeline_command(CLI::App& app);  // cli/pipeline.cpp
+#endif
 #ifdef TPULAB_HAVE_ENGINE
 void add_run_command(CLI::App& app);
 void add_eval_command(CLI::App& app);

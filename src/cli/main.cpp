@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
 #ifdef TPULAB_HAVE_POWER
   tpulab::cli::add_power_command(app);
 #endif
+#ifdef TPULAB_HAVE_PIPELINE
+  tpulab::cli::add_pipeline_command(app);
+#endif
 #ifdef TPULAB_HAVE_ENGINE
   tpulab::cli::add_run_command(app);
   tpulab::cli::add_eval_command(app);

@@ -1,9 +1,8 @@
 #include "pipeline/report_json.h"
 
-#include <algorithm>
 #include <string>
 
-#include "pipeline/runtime_tally.h"
+#include "pipeline/runtime.h"
 
 namespace tpulab::pipeline {
 
@@ -49,7 +48,7 @@ nlohmann::json run_report_to_json(const RunReport& r, const System& sys) {
       jm["strategy"] = partition::strategy_name(info.plan.strategy);
       jm["bottleneck_ms"] = info.plan.simulation.bottleneck_ms;
       if (r.workload.kind == LoadKind::kClosed)
-        jm["in_flight"] = detail::closed_loop_in_flight(sys, r.workload, m);
+        jm["in_flight"] = closed_loop_in_flight(sys, r.workload, m);
     }
     j["models"].push_back(std::move(jm));
   }

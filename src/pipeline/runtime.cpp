@@ -68,13 +68,6 @@ size_t Dispatcher::pick(size_t model, const std::vector<int64_t>& in_flight) {
   return pipes[chosen];
 }
 
-int closed_loop_in_flight(const System& system, const Workload& workload, size_t model) {
-  if (workload.in_flight > 0) return workload.in_flight;
-  size_t stages = 0;
-  for (size_t p : system.pipelines_of(model)) stages += system.pipelines[p].stages.size();
-  return static_cast<int>(2 * stages);
-}
-
 TensorMap request_input(const System& system, const RunOptions& opts, size_t model,
                         uint64_t sequence) {
   if (opts.make_input) return opts.make_input(model, sequence);
@@ -86,15 +79,25 @@ TensorMap request_input(const System& system, const RunOptions& opts, size_t mod
 
 }  // namespace detail
 
+int closed_loop_in_flight(const System& system, const Workload& workload, size_t model) {
+  if (workload.in_flight > 0) return workload.in_flight;
+  size_t stages = 0;
+  for (size_t p : system.pipelines_of(model)) stages += system.pipelines[p].stages.size();
+  return static_cast<int>(2 * stages);
+}
+
 namespace {
 
 double completion_rate_ips(std::vector<double> done_ms) {
   if (done_ms.empty()) return 0;
   std::sort(done_ms.begin(), done_ms.end());
-  const double first = done_ms.front(), span = done_ms.back() - first;
+  // The first tenth of completions is warm-up: parameter loads and stages after a slow first
+  // invoke draining their backlog faster than the bottleneck would bias a short run.
+  const size_t skip = done_ms.size() >= 20 ? done_ms.size() / 10 : 0;
+  const double first = done_ms[skip], span = done_ms.back() - first;
   if (span <= 0) return first > 0 ? static_cast<double>(done_ms.size()) / first * 1e3 : 0;
-  // Completions after the first instant over the span: replicas finishing together at the
-  // start must not count as work done in no time.
+  // Completions after that instant over the span: replicas finishing together must not count
+  // as work done in no time.
   const auto after_first =
       static_cast<double>(done_ms.end() - std::upper_bound(done_ms.begin(), done_ms.end(), first));
   return after_first / span * 1e3;

@@ -76,8 +76,8 @@ struct RunReport {
   int64_t requests = 0;     // completed, all models
   int64_t invocations = 0;  // segment invokes
   double duration_ms = 0;   // first arrival to last completion, on the run's clock
-  // Completions per second over the span of completions (those after the first instant, over
-  // last - first): the steady-state rate, free of the pipeline's fill time.
+  // Steady-state completions per second: after the first tenth of completions (warm-up: the
+  // pipeline fills, parameters load), the completions over their span.
   double throughput_ips = 0;
   LatencySummary latency_ms;  // arrival to completion
   double energy_mj = 0;       // all devices over the duration
@@ -88,6 +88,9 @@ struct RunReport {
   std::vector<ModelReport> models;
   std::vector<DeviceReport> devices;
 };
+
+// Requests a closed loop keeps in flight for `model`: the workload's, or 2 per stage it runs on.
+int closed_loop_in_flight(const System& system, const Workload& workload, size_t model);
 
 // Runs `workload` on `system`. Throws UsageError for a bad workload and the error of a failing
 // stage (after stopping everything).

@@ -19,8 +19,6 @@ struct Tally {
 Tally run_virtual(System& system, const Workload& workload, const RunOptions& opts);
 Tally run_realtime(System& system, const Workload& workload, const RunOptions& opts);
 
-// Requests in flight per model for a closed loop (the workload's, or 2 per stage).
-int closed_loop_in_flight(const System& system, const Workload& workload, size_t model);
 // Input tensors of a request: the caller's, or zero bytes.
 TensorMap request_input(const System& system, const RunOptions& opts, size_t model,
                         uint64_t sequence);

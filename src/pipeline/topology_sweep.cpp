@@ -1,0 +1,35 @@
+#include "pipeline/topology_sweep.h"
+
+namespace tpulab::pipeline {
+
+std::vector<std::pair<int, int>> equal_topologies(int tpus) {
+  std::vector<std::pair<int, int>> out;
+  for (int p = 1; p <= tpus; ++p)
+    if (tpus % p == 0) out.emplace_back(p, tpus / p);
+  return out;
+}
+
+std::vector<TopologyRun> sweep_topologies(
+    const ModelToRun& model, const device::Platform& platform, const SystemOptions& base,
+    const Workload& workload, const RunOptions& opts,
+    const std::function<void(const TopologyRun&)>& on_result) {
+  const auto ops = static_cast<int>(model.graph.main().ops.size());
+  std::vector<TopologyRun> runs;
+  for (const auto& [p, k] : equal_topologies(platform.tpus)) {
+    if (k > ops) continue;
+    SystemOptions so = base;
+    so.pipelines = p;
+    so.segments = k;
+    System sys = build_system({{model.name, model.graph, {}}}, platform, so);
+    TopologyRun t;
+    t.pipelines = p;
+    t.segments = k;
+    t.starts = sys.models[0].starts;
+    t.report = run(sys, workload, opts);
+    if (on_result) on_result(t);
+    runs.push_back(std::move(t));
+  }
+  return runs;
+}
+
+}  // namespace tpulab::pipeline
