@@ -1,14 +1,20 @@
-// Co-compilation against the three co-compiled rows of edgetpu_compiled_models.csv
-// (mobilenet_v1 0.25/128, 0.5/160, 0.75/192 compiled together, one caching token).
+// Co-compilation against the three co-compiled rows of edgetpu_compiled_models.csv.
+// Those files ("..._cocompiled_with_3quant") come from ONE co-compile of four models, in this
+// order: mobilenet_v1 1.0/224, 0.25/128, 0.5/160, 0.75/192 (Coral's compiler test script,
+// google-coral/edgetpu scripts/compiler/edgetpu_compiler_tests.py). The 1.0/224 source is not in
+// shared/models; the zoo's mobilenet_v1 at 224 has the same layers (our layout of its first 27
+// ops equals that of the real mobilenet_v1_1.0_224_quant_embedding_extractor).
 #include "device/edgetpu/cocompile.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/error.h"
 #include "model/tflite.h"
+#include "model/zoo/zoo.h"
 #include "testing/testing.h"
 
 namespace tpulab::device {
@@ -32,6 +38,9 @@ std::vector<Graph> load_rows() {
   return graphs;
 }
 
+// The first of the four co-compiled models.
+Graph first_model() { return zoo::build_zoo_model("mobilenet_v1", {.input = 224, .width = 1.0}); }
+
 std::vector<const Graph*> pointers(const std::vector<Graph>& graphs) {
   std::vector<const Graph*> p;
   for (const Graph& g : graphs) p.push_back(&g);
@@ -40,6 +49,26 @@ std::vector<const Graph*> pointers(const std::vector<Graph>& graphs) {
 
 double rel(int64_t predicted, int64_t real) {
   return static_cast<double>(predicted - real) / static_cast<double>(real);
+}
+
+int64_t depthwise_bytes(const Graph& g, const ChipSpec& chip) {
+  int64_t n = 0;
+  for (const OpPlacement& o : compile(g, chip).ops)
+    if (o.on_tpu &&
+        g.subgraphs.front().ops[static_cast<size_t>(o.op)].is(BuiltinOp::kDepthwiseConv2D))
+      n += o.param_bytes;
+  return n;
+}
+
+void print_rows(const CoCompiled& c, size_t first_row) {
+  for (size_t m = 0; m < 3; ++m) {
+    const Placement& p = c.models[first_row + m];
+    std::printf("  %-38s cached %9ld real %9ld (%+5.1f %%)  streamed %8ld real %8ld (%+5.1f %%)\n",
+                kRows[m].source, static_cast<long>(p.cached_bytes),
+                static_cast<long>(kRows[m].cached), 100 * rel(p.cached_bytes, kRows[m].cached),
+                static_cast<long>(p.streamed_bytes), static_cast<long>(kRows[m].streamed),
+                100 * rel(p.streamed_bytes, kRows[m].streamed));
+  }
 }
 
 TEST(CoCompile, KeepsEachModelsLayoutAndStaysWithinTheBudget) {
@@ -54,51 +83,105 @@ TEST(CoCompile, KeepsEachModelsLayoutAndStaysWithinTheBudget) {
     EXPECT_EQ(c.models[m].parameter_bytes, alone.parameter_bytes);
     EXPECT_EQ(c.models[m].cached_bytes + c.models[m].streamed_bytes, alone.parameter_bytes);
     EXPECT_GE(c.models[m].streamed_bytes, 0);
+    EXPECT_LE(c.models[m].sram_used_bytes, chip.sram_bytes);
     cached += c.models[m].cached_bytes;
   }
   EXPECT_EQ(cached, c.cached_bytes);
+  EXPECT_EQ(c.budget_bytes, 2'000'000);
   EXPECT_LE(c.cached_bytes, 2'000'000);
   EXPECT_GT(c.cached_bytes, 1'900'000);  // small layers fill what the big ones leave
   // Largest layers first: the biggest model keeps the largest share.
   EXPECT_GT(c.models[2].cached_bytes, c.models[0].cached_bytes);
   EXPECT_THROW(co_compile({}, chip), UsageError);
+  EXPECT_THROW(co_compile({nullptr}, chip), UsageError);
 }
 
-TEST(CoCompile, LargestLayersFirstReproducesTheRealSharesOfTheCache) {
+TEST(CoCompile, DepthwiseLayersAreCachedBeforeAnyOtherLayer) {
+  // In the three real files every depthwise layer is cached, also ones larger than streamed
+  // layers of the same model. A budget of exactly the depthwise bytes caches them and nothing
+  // else.
   const auto graphs = load_rows();
   if (graphs.empty()) GTEST_SKIP() << "shared models not found";
-  // Given the real compiler's total, does the sharing rule split it as the compiler did?
+  const ChipSpec chip;
   int64_t total = 0;
-  for (const Row& r : kRows) total += r.cached;
-  const CoCompiled c = co_compile(pointers(graphs), ChipSpec{}, {.budget_bytes = total});
+  for (const Graph& g : graphs) total += depthwise_bytes(g, chip);
+  const CoCompiled c = co_compile(pointers(graphs), chip, {.budget_bytes = total});
+  for (size_t m = 0; m < 3; ++m)
+    EXPECT_EQ(c.models[m].cached_bytes, depthwise_bytes(graphs[m], chip)) << kRows[m].source;
+}
+
+TEST(CoCompile, TheFourModelCoCompileReproducesTheRealRowsWithTheChipBudget) {
+  auto rows = load_rows();
+  if (rows.empty()) GTEST_SKIP() << "shared models not found";
+  std::vector<Graph> graphs;
+  graphs.push_back(first_model());
+  for (Graph& g : rows) graphs.push_back(std::move(g));
+  const ChipSpec chip;
+  const CoCompiled c = co_compile(pointers(graphs), chip);
+  EXPECT_EQ(c.budget_bytes, chip.sram_bytes - kCoCompileWithheldBytes);
+  std::printf("  budget %ld (%.2f MiB), mobilenet_v1 1.0/224 cached %ld of %ld\n",
+              static_cast<long>(c.budget_bytes), static_cast<double>(c.budget_bytes) / (1 << 20),
+              static_cast<long>(c.models[0].cached_bytes),
+              static_cast<long>(c.models[0].parameter_bytes));
+  print_rows(c, 1);
   for (size_t m = 0; m < 3; ++m) {
-    const double e = rel(c.models[m].cached_bytes, kRows[m].cached);
-    std::printf(
-        "  %-38s cached %9ld real %9ld (%+5.1f %%)  streamed %8ld real %8ld\n", kRows[m].source,
-        static_cast<long>(c.models[m].cached_bytes), static_cast<long>(kRows[m].cached), 100 * e,
-        static_cast<long>(c.models[m].streamed_bytes), static_cast<long>(kRows[m].streamed));
-    // 0.5 and 0.75 within 2 %; 0.25 at +8.3 % (its few small layers make whole-layer
-    // granularity coarse).
-    EXPECT_LT(std::fabs(e), m == 0 ? 0.09 : 0.02) << kRows[m].source;
+    const Placement& p = c.models[m + 1];
+    EXPECT_LT(std::fabs(rel(p.cached_bytes, kRows[m].cached)), 0.05) << kRows[m].source;
+    // Streamed bytes: 0.25 and 0.5 within 5 %; 0.75 streams only 5.7 % of its parameters, where
+    // one layer more or less (75 KB) is +-50 % and our layout gives the softmax no parameters
+    // (48 KB streamed in each real file), so its split is checked as a share of its parameters.
+    const double streamed_share = static_cast<double>(p.streamed_bytes - kRows[m].streamed) /
+                                  static_cast<double>(kRows[m].cached + kRows[m].streamed);
+    EXPECT_LT(std::fabs(streamed_share), 0.05) << kRows[m].source;
+    if (m < 2) {
+      EXPECT_LT(std::fabs(rel(p.streamed_bytes, kRows[m].streamed)), 0.05) << kRows[m].source;
+    }
   }
 }
 
-TEST(CoCompile, TheChipBudgetCachesEverythingWhereTheRealCompilerStreams18Percent) {
-  // A known gap, kept visible: the budget from the chip (8 MiB minus the largest activation
-  // reserve and all instructions) holds all 4.8 MB of these parameters, but the real compiler
-  // cached only 3.96 MB. When this starts failing the budget rule has been improved.
+TEST(CoCompile, TheRowsHoldAcrossTheBudgetsTheRealFilesAllow) {
+  // The real layer sizes pin the budget to 7.82-8.02 MiB (all rows within 5 %); with our layout
+  // the rows hold from 7.79 to 7.98 MiB (at 8.0 MiB the 0.25 model's 70 KB last 1x1 layer fits
+  // too: +25 %). The chip budget (7.9 MiB) is not a knife edge.
+  auto rows = load_rows();
+  if (rows.empty()) GTEST_SKIP() << "shared models not found";
+  std::vector<Graph> graphs;
+  graphs.push_back(first_model());
+  for (Graph& g : rows) graphs.push_back(std::move(g));
+  for (int hundredths = 779; hundredths <= 798; ++hundredths) {
+    const int64_t budget = int64_t{hundredths} * (1 << 20) / 100;
+    const CoCompiled c = co_compile(pointers(graphs), ChipSpec{}, {.budget_bytes = budget});
+    for (size_t m = 0; m < 3; ++m)
+      EXPECT_LT(std::fabs(rel(c.models[m + 1].cached_bytes, kRows[m].cached)), 0.05)
+          << kRows[m].source << " at " << budget;
+  }
+}
+
+TEST(CoCompile, WithoutTheFirstModelTheThreeFitAndEverythingIsCached) {
+  // Why the rows cannot come from a co-compile of the three alone: their 4.8 MB fit the chip's
+  // cache, so every rule caches all of them (the real files stream 18 %).
   const auto graphs = load_rows();
   if (graphs.empty()) GTEST_SKIP() << "shared models not found";
   const CoCompiled c = co_compile(pointers(graphs), ChipSpec{});
-  int64_t params = 0, real = 0;
-  for (size_t m = 0; m < 3; ++m) {
-    params += c.models[m].parameter_bytes;
-    real += kRows[m].cached;
-    EXPECT_EQ(c.models[m].streamed_bytes, 0);
+  int64_t params = 0;
+  for (const Placement& p : c.models) {
+    params += p.parameter_bytes;
+    EXPECT_EQ(p.streamed_bytes, 0);
   }
   EXPECT_EQ(c.cached_bytes, params);
   EXPECT_GT(c.budget_bytes, params);
-  EXPECT_GT(rel(c.cached_bytes, real), 0.15);
+}
+
+TEST(CoCompile, GivenTheRealTotalTheRuleSplitsItAsTheCompilerDid) {
+  // The sharing rule alone, without the budget: the three given their real total.
+  const auto graphs = load_rows();
+  if (graphs.empty()) GTEST_SKIP() << "shared models not found";
+  int64_t total = 0;
+  for (const Row& r : kRows) total += r.cached;
+  const CoCompiled c = co_compile(pointers(graphs), ChipSpec{}, {.budget_bytes = total});
+  print_rows(c, 0);
+  for (size_t m = 0; m < 3; ++m)
+    EXPECT_LT(std::fabs(rel(c.models[m].cached_bytes, kRows[m].cached)), 0.05) << kRows[m].source;
 }
 
 }  // namespace

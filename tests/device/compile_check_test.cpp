@@ -61,7 +61,8 @@ TEST(CompileCheck, CachedAndStreamedBytesWithin5PercentOfTheRealCompiler) {
         compile(read_tflite((shared / "models" / (source + ".tflite")).string()), ChipSpec{});
     if (cocompiled) {
       // The split between cached and streamed depends on the other co-compiled models sharing
-      // the SRAM, which this model does not simulate; the total must still match.
+      // the SRAM, which compile() alone does not see (co_compile does, with all four models:
+      // cocompile_test.cpp); the total must still match.
       double e = rel(p.parameter_bytes, real_cached + real_streamed);
       t.add({file, with_commas(real_cached), "-", "-", with_commas(real_streamed), "-", "-",
              fmt::format("total only: {} vs {} ({:+.2f} %)", with_commas(p.parameter_bytes),
