@@ -185,14 +185,16 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& r : runs) {
-      Result& x = results_[r.benchmark_name()];
+      // Single runs, or the median of repetitions (other aggregates are not figures to quote).
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
+      Result& x = results_[r.run_name.str()];
       x.ns = r.GetAdjustedRealTime() * unit_ns(r.time_unit);
       for (const auto& [name, c] : r.counters) x.counters[name] = c.value;
     }
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\nsummary (medians with --benchmark_repetitions=N and the _median rows):\n");
+    std::printf("\nsummary (medians when run with --benchmark_repetitions=N):\n");
     for (int k : {2, 8}) {
       const auto direct = results_.find("BM_DirectChain/" + std::to_string(k));
       const auto one = results_.find("BM_RunnerOneInFlight/" + std::to_string(k) + "/real_time");
