@@ -24,7 +24,8 @@ using nlohmann::json;
 std::string quant_string(const Quantization& q) {
   if (q.scale.empty()) return "-";
   if (q.per_channel()) return fmt::format("per-channel x{} (axis {})", q.scale.size(), q.axis);
-  return fmt::format("scale {:.6g}, zero point {}", q.scale[0], q.zero_point.empty() ? 0 : q.zero_point[0]);
+  return fmt::format("scale {:.6g}, zero point {}", q.scale[0],
+                     q.zero_point.empty() ? 0 : q.zero_point[0]);
 }
 
 json quant_json(const Quantization& q) {
@@ -34,11 +35,15 @@ json quant_json(const Quantization& q) {
 
 json tensor_json(const Subgraph& sg, int32_t t) {
   const Tensor& x = sg.tensors[static_cast<size_t>(t)];
-  return {{"index", t}, {"name", x.name}, {"shape", x.shape}, {"dtype", dtype_name(x.dtype)},
+  return {{"index", t},
+          {"name", x.name},
+          {"shape", x.shape},
+          {"dtype", dtype_name(x.dtype)},
           {"quantization", quant_json(x.quant)}};
 }
 
-std::string tensors_brief(const Subgraph& sg, const std::vector<int32_t>& ids, bool skip_constants) {
+std::string tensors_brief(const Subgraph& sg, const std::vector<int32_t>& ids,
+                          bool skip_constants) {
   std::string out;
   for (int32_t t : ids) {
     if (t < 0) continue;
@@ -82,14 +87,23 @@ json to_json(const Report& r) {
     const Op& op = sg.ops[static_cast<size_t>(o.index)];
     json in = json::array(), out = json::array();
     for (int32_t t : op.inputs)
-      if (t >= 0) in.push_back({{"tensor", t}, {"shape", sg.tensors[static_cast<size_t>(t)].shape},
-                                {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)},
-                                {"constant", sg.tensors[static_cast<size_t>(t)].is_constant()}});
+      if (t >= 0)
+        in.push_back({{"tensor", t},
+                      {"shape", sg.tensors[static_cast<size_t>(t)].shape},
+                      {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)},
+                      {"constant", sg.tensors[static_cast<size_t>(t)].is_constant()}});
     for (int32_t t : op.outputs)
-      if (t >= 0) out.push_back({{"tensor", t}, {"shape", sg.tensors[static_cast<size_t>(t)].shape},
-                                 {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)}});
-    j["ops"].push_back({{"index", o.index}, {"op", o.name}, {"inputs", in}, {"outputs", out},
-                        {"weight_bytes", o.weight_bytes}, {"macs", o.macs}, {"output_bytes", o.output_bytes}});
+      if (t >= 0)
+        out.push_back({{"tensor", t},
+                       {"shape", sg.tensors[static_cast<size_t>(t)].shape},
+                       {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)}});
+    j["ops"].push_back({{"index", o.index},
+                        {"op", o.name},
+                        {"inputs", in},
+                        {"outputs", out},
+                        {"weight_bytes", o.weight_bytes},
+                        {"macs", o.macs},
+                        {"output_bytes", o.output_bytes}});
   }
   if (!r.tpu.empty()) {
     json e = json::array();
@@ -97,18 +111,22 @@ json to_json(const Report& r) {
     for (const auto& t : r.tpu) {
       json exes = json::array();
       for (const auto& x : t.package.executables)
-        exes.push_back({{"type", executable_type_name(x.type)}, {"parameter_bytes", x.parameter_bytes},
-                        {"instruction_bytes", x.instruction_bytes}, {"caching_token", hex_token(x.caching_token)},
+        exes.push_back({{"type", executable_type_name(x.type)},
+                        {"parameter_bytes", x.parameter_bytes},
+                        {"instruction_bytes", x.instruction_bytes},
+                        {"caching_token", hex_token(x.caching_token)},
                         {"scratch_bytes", x.scratch_bytes}});
       cached += t.package.cached_parameter_bytes();
       streamed += t.package.streamed_parameter_bytes();
-      e.push_back({{"op", t.op_index}, {"executables", exes},
+      e.push_back({{"op", t.op_index},
+                   {"executables", exes},
                    {"cached_parameter_bytes", t.package.cached_parameter_bytes()},
                    {"streamed_parameter_bytes", t.package.streamed_parameter_bytes()},
                    {"instruction_bytes", t.package.instruction_bytes()},
                    {"caching_token", hex_token(t.package.caching_token())}});
     }
-    j["edgetpu"] = {{"ops", e}, {"cached_parameter_bytes", cached}, {"streamed_parameter_bytes", streamed}};
+    j["edgetpu"] = {
+        {"ops", e}, {"cached_parameter_bytes", cached}, {"streamed_parameter_bytes", streamed}};
   }
   return j;
 }
@@ -119,8 +137,9 @@ TextTable op_table(const Report& r) {
   t.right_align({0, 4, 5, 6});
   for (const auto& o : r.stats.ops) {
     const Op& op = sg.ops[static_cast<size_t>(o.index)];
-    t.add({std::to_string(o.index), o.name, tensors_brief(sg, op.inputs, true), tensors_brief(sg, op.outputs, false),
-           with_commas(o.weight_bytes), with_commas(o.macs), with_commas(o.output_bytes)});
+    t.add({std::to_string(o.index), o.name, tensors_brief(sg, op.inputs, true),
+           tensors_brief(sg, op.outputs, false), with_commas(o.weight_bytes), with_commas(o.macs),
+           with_commas(o.output_bytes)});
   }
   return t;
 }
@@ -135,39 +154,47 @@ std::string to_table(const Report& r) {
     TextTable t({"#", "name", "shape", "dtype", "quantization"});
     for (int32_t id : ids) {
       const Tensor& x = sg.tensors[static_cast<size_t>(id)];
-      t.add({std::to_string(id), x.name, shape_string(x.shape), dtype_name(x.dtype), quant_string(x.quant)});
+      t.add({std::to_string(id), x.name, shape_string(x.shape), dtype_name(x.dtype),
+             quant_string(x.quant)});
     }
     return fmt::format("\n{}\n{}", title, t.str());
   };
   out += io("Inputs", sg.inputs);
   out += io("Outputs", sg.outputs);
   out += "\nOps by type\n";
-  std::vector<std::pair<std::string, int>> counts(r.stats.op_counts.begin(), r.stats.op_counts.end());
-  std::stable_sort(counts.begin(), counts.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::vector<std::pair<std::string, int>> counts(r.stats.op_counts.begin(),
+                                                  r.stats.op_counts.end());
+  std::stable_sort(counts.begin(), counts.end(),
+                   [](auto& a, auto& b) { return a.second > b.second; });
   for (const auto& [name, n] : counts) out += fmt::format("  {:<32} {:>5}\n", name, n);
-  out += fmt::format("\nParameters              {:>15} bytes ({})\n", with_commas(r.stats.parameter_bytes),
-                     human_bytes(r.stats.parameter_bytes));
+  out += fmt::format("\nParameters              {:>15} bytes ({})\n",
+                     with_commas(r.stats.parameter_bytes), human_bytes(r.stats.parameter_bytes));
   out += fmt::format("MACs                    {:>15}\n", with_commas(r.stats.macs));
-  out += fmt::format("Peak activation memory  {:>15} bytes ({}, at op {})\n", with_commas(r.stats.peak_activation_bytes),
+  out += fmt::format("Peak activation memory  {:>15} bytes ({}, at op {})\n",
+                     with_commas(r.stats.peak_activation_bytes),
                      human_bytes(r.stats.peak_activation_bytes), r.stats.peak_at_op);
   out += "\nOps\n" + op_table(r).str();
   if (!r.tpu.empty()) {
     out += "\nEdge TPU executables\n";
-    TextTable t({"op", "executable", "type", "parameter bytes", "instruction bytes", "caching token"});
+    TextTable t(
+        {"op", "executable", "type", "parameter bytes", "instruction bytes", "caching token"});
     t.right_align({0, 1, 3, 4});
     int64_t cached = 0, streamed = 0;
     for (const auto& op : r.tpu) {
       for (size_t i = 0; i < op.package.executables.size(); ++i) {
         const auto& x = op.package.executables[i];
         t.add({std::to_string(op.op_index), std::to_string(i), executable_type_name(x.type),
-               with_commas(x.parameter_bytes), with_commas(x.instruction_bytes), hex_token(x.caching_token)});
+               with_commas(x.parameter_bytes), with_commas(x.instruction_bytes),
+               hex_token(x.caching_token)});
       }
       cached += op.package.cached_parameter_bytes();
       streamed += op.package.streamed_parameter_bytes();
     }
     out += t.str();
-    out += fmt::format("Cached parameters   {:>12} bytes (on-chip SRAM, loaded once)\n", with_commas(cached));
-    out += fmt::format("Streamed parameters {:>12} bytes (sent with every inference)\n", with_commas(streamed));
+    out += fmt::format("Cached parameters   {:>12} bytes (on-chip SRAM, loaded once)\n",
+                       with_commas(cached));
+    out += fmt::format("Streamed parameters {:>12} bytes (sent with every inference)\n",
+                       with_commas(streamed));
   }
   return out;
 }
@@ -175,13 +202,16 @@ std::string to_table(const Report& r) {
 }  // namespace
 
 void add_inspect_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "Summarize a .tflite model: I/O, ops, parameters, MACs, memory, Edge TPU executables");
+  auto* cmd = app.add_subcommand(
+      "inspect",
+      "Summarize a .tflite model: I/O, ops, parameters, MACs, memory, Edge TPU executables");
   struct Opts {
     std::string model, format = "table", dot;
   };
   auto opts = std::make_shared<Opts>();
   cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
-  cmd->add_option("--format", opts->format, "Output format")->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--format", opts->format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_option("--dot", opts->dot, "Also write the op graph as Graphviz DOT to this file");
   cmd->callback([opts] {
     Graph graph = read_tflite(opts->model);

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/platform_options.h"
 #include "common/error.h"
 #include "common/table.h"
 #include "device/platform.h"
@@ -34,7 +35,8 @@ constexpr const char* kZooPrefix = "zoo:";
 
 struct PipelineArgs {
   std::vector<std::string> models;
-  std::string platform = "asus-8x-pcie", platform_file, profile, plan;
+  PlatformOptions platform{"asus-8x-pcie", "", ""};
+  std::string plan;
   std::string strategy = "optimal", load, clock = "virtual", dispatch = "round-robin";
   int segments = 1, pipelines = 1, in_flight = 0;
   int64_t requests = 1000;
@@ -247,11 +249,7 @@ void run_pipeline(const PipelineArgs& a) {
     throw UsageError("--plan holds the cut points of one model; it cannot go with several models",
                      "--plan");
 
-  device::CalibratedProfile profile =
-      a.profile.empty() ? device::builtin_profile() : device::load_profile_file(a.profile);
-  device::Platform pf = a.platform_file.empty()
-                            ? device::load_platform(a.platform, profile)
-                            : device::load_platform_file(a.platform_file, profile);
+  const device::Platform pf = load_platform(a.platform);
   if (a.plan.empty() && a.segments > pf.tpus)
     throw UsageError(fmt::format("{} segments need {} Edge TPUs but platform {} has {}", a.segments,
                                  a.segments, pf.name, pf.tpus),
@@ -312,13 +310,7 @@ void add_pipeline_command(CLI::App& app) {
       "Run models as pipelines of segments on a platform's simulated Edge TPUs under a load");
   auto a = std::make_shared<PipelineArgs>();
   cmd->add_option("models", a->models, "Model files (.tflite) or zoo:NAME")->required();
-  cmd->add_option(
-         "--platform", a->platform,
-         "Built-in platform (" + fmt::format("{}", fmt::join(device::platform_names(), ", ")) + ")")
-      ->capture_default_str();
-  cmd->add_option("--platform-file", a->platform_file,
-                  "Platform TOML file (instead of --platform)");
-  cmd->add_option("--profile", a->profile, "Calibrated profile TOML (default: built-in)");
+  add_platform_options(cmd, a->platform);
   auto* seg = cmd->add_option("--segments", a->segments, "Segments K per pipeline, one TPU each")
                   ->capture_default_str()
                   ->each([a](const std::string&) { a->segments_given = true; });

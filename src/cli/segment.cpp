@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/platform_options.h"
 #include "common/error.h"
 #include "common/table.h"
 #include "device/platform.h"
@@ -82,8 +83,8 @@ void add_segment_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "segment", "Cut a model into pipeline segments, one Edge TPU each (or --compare strategies)");
   struct Opts {
-    std::string model, counts = "1", strategy = "optimal", objective = "throughput",
-                       platform = "asus-8x-pcie", platform_file, profile, out;
+    std::string model, counts = "1", strategy = "optimal", objective = "throughput", out;
+    PlatformOptions platform{"asus-8x-pcie", "", ""};
     double min_throughput = 0, diff_threshold_ms = 1.0;
     int measure_runs = 5;
     bool compare = false, json = false, csv = false, measure = false;
@@ -104,13 +105,7 @@ void add_segment_command(CLI::App& app) {
   cmd->add_option("--diff-threshold-ms", opts->diff_threshold_ms,
                   "Profile strategy: stop bisecting at this gap (libcoral's default 1 ms)")
       ->capture_default_str();
-  cmd->add_option(
-         "--platform", opts->platform,
-         "Built-in platform (" + fmt::format("{}", fmt::join(device::platform_names(), ", ")) + ")")
-      ->capture_default_str();
-  cmd->add_option("--platform-file", opts->platform_file,
-                  "Platform TOML file (instead of --platform)");
-  cmd->add_option("--profile", opts->profile, "Calibrated profile TOML (default: built-in)");
+  add_platform_options(cmd, opts->platform);
   cmd->add_option("--out", opts->out, "Folder for the segment files and plan.json");
   cmd->add_flag("--compare", opts->compare, "Print every strategy side by side for each K");
   cmd->add_flag("--measure", opts->measure,
@@ -122,12 +117,7 @@ void add_segment_command(CLI::App& app) {
   cmd->add_flag("--json", opts->json, "Print JSON");
   cmd->add_flag("--csv", opts->csv, "With --compare: print CSV");
   cmd->callback([opts] {
-    device::CalibratedProfile profile = opts->profile.empty()
-                                            ? device::builtin_profile()
-                                            : device::load_profile_file(opts->profile);
-    device::Platform pf = opts->platform_file.empty()
-                              ? device::load_platform(opts->platform, profile)
-                              : device::load_platform_file(opts->platform_file, profile);
+    const device::Platform pf = load_platform(opts->platform);
     partition::Options po;
     po.objective = partition::parse_objective(opts->objective);
     po.min_throughput_ips = opts->min_throughput;

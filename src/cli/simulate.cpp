@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/platform_options.h"
 #include "common/error.h"
 #include "common/table.h"
 #include "device/edgetpu/cost.h"
@@ -19,30 +20,20 @@ namespace tpulab::cli {
 void add_simulate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("simulate", "Cost a model on a simulated Edge TPU platform");
   struct Opts {
-    std::string model, platform = "usb3-1x", platform_file, profile, plan;
+    std::string model, plan;
+    PlatformOptions platform{"usb3-1x", "", ""};
     int segments = 1;
     bool json = false;
   };
   auto opts = std::make_shared<Opts>();
   cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
-  cmd->add_option(
-         "--platform", opts->platform,
-         "Built-in platform (" + fmt::format("{}", fmt::join(device::platform_names(), ", ")) + ")")
-      ->capture_default_str();
-  cmd->add_option("--platform-file", opts->platform_file,
-                  "Platform TOML file (instead of --platform)");
-  cmd->add_option("--profile", opts->profile, "Calibrated profile TOML (default: built-in)");
+  add_platform_options(cmd, opts->platform);
   auto* seg = cmd->add_option("--segments", opts->segments,
                               "Split into K segments by parameter bytes (edgetpu_compiler's rule)");
   cmd->add_option("--plan", opts->plan, "Segments from a plan.json")->excludes(seg);
   cmd->add_flag("--json", opts->json, "Print JSON");
   cmd->callback([opts] {
-    device::CalibratedProfile profile = opts->profile.empty()
-                                            ? device::builtin_profile()
-                                            : device::load_profile_file(opts->profile);
-    device::Platform pf = opts->platform_file.empty()
-                              ? device::load_platform(opts->platform, profile)
-                              : device::load_platform_file(opts->platform_file, profile);
+    const device::Platform pf = load_platform(opts->platform);
     Graph g = read_tflite(opts->model);
     auto n = static_cast<int32_t>(g.main().ops.size());
     if (n == 0) throw UsageError("the model has no ops", opts->model);
