@@ -8,6 +8,7 @@ function(tpulab_module name)
 endfunction()
 
 # tpulab_test(NAME DEPS...): one GoogleTest binary per module made of every .cpp below tests/NAME.
+# tests/<module>_timing/ holds a module's wall-clock tests: they run alone (RUN_SERIAL).
 function(tpulab_test name)
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp")
   if(NOT sources)
@@ -16,5 +17,10 @@ function(tpulab_test name)
   add_executable(test_${name} ${sources})
   target_include_directories(test_${name} PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/tests")
   target_link_libraries(test_${name} PRIVATE tpulab_warnings tpulab_testing ${ARGN} GTest::gtest_main GTest::gmock)
-  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
+  set(props LABELS ${name})
+  if(name MATCHES "_timing$")
+    # Wall-clock measurements: alone on the machine, as their goals assume an idle one.
+    list(APPEND props RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()

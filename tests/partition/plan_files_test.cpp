@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "common/error.h"
@@ -79,6 +80,60 @@ TEST(SegmentOracle, EveryWrittenSegmentLoadsInTfLite) {
     }
   }
   EXPECT_GE(loaded, 25);
+}
+
+}  // namespace
+}  // namespace tpulab::partition
+
+namespace tpulab::partition {
+namespace {
+
+// read_plan_starts gives back the cut points write_plan wrote, and refuses plans of another model.
+TEST(PlanFiles, ReadingAPlanChecksItFitsTheModel) {
+  Graph g = zoo::build_zoo_model("resnet50_v1", {.input = 96});
+  const device::Platform pf = device::load_platform("asus-8x-pcie");
+  Options o;
+  o.segments = 4;
+  const Plan plan = partition_optimal(g, pf, o);
+  testing::TempDir dir;
+  write_plan(g, plan, pf, "resnet", dir / "out", Objective::kThroughput);
+  const std::string path = (dir / "out" / "plan.json").string();
+  EXPECT_EQ(read_plan_starts(path, g), plan.starts);
+
+  auto rewrite = [&](const std::function<void(nlohmann::json&)>& edit) {
+    std::ifstream in(path);
+    nlohmann::json j = nlohmann::json::parse(in);
+    edit(j);
+    const std::string p = (dir / "edited.json").string();
+    std::ofstream(p) << j.dump();
+    return p;
+  };
+  auto error_of = [&](const std::string& p) -> std::string {
+    try {
+      read_plan_starts(p, g);
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  // Another model with the same ops would pass other tensors across the cuts.
+  EXPECT_NE(error_of(rewrite([](nlohmann::json& j) {
+              j["cuts"][1]["tensors"][0]["name"] = "someone_elses_tensor";
+            })).find("the plan is for another model"),
+            std::string::npos);
+  EXPECT_NE(error_of(rewrite([](nlohmann::json& j) { j["num_ops"] = 12; }))
+                .find("a model with 12 ops"),
+            std::string::npos);
+  EXPECT_NE(error_of(rewrite([](nlohmann::json& j) { j["starts"] = {5, 3}; })).find("out of order"),
+            std::string::npos);
+  EXPECT_NE(error_of(rewrite([](nlohmann::json& j) {
+              j.erase("starts");
+              j["segments"] = {{0, 5}};
+            })).find("do not cover"),
+            std::string::npos);
+  std::ofstream((dir / "junk.json").string()) << "{not json";
+  EXPECT_NE(error_of((dir / "junk.json").string()).find("malformed"), std::string::npos);
+  EXPECT_THROW(read_plan_starts((dir / "missing.json").string(), g), IoError);
 }
 
 }  // namespace

@@ -133,27 +133,6 @@ TEST(Topologies, VirtualThroughputMatchesTheAnalyticModel) {
   }
 }
 
-// Wall-clock runs track the model too (the machine's scheduler adds a little): within 10 %.
-TEST(Topologies, RealtimeThroughputMatchesTheAnalyticModel) {
-#ifdef TPULAB_SANITIZED
-  GTEST_SKIP() << "sanitizers slow the runtime's own threads: timing is checked in release";
-#endif
-  const Graph g = zoo::build_zoo_model("mobilenet_v2");
-  for (int k : {4, 2}) {
-    SCOPED_TRACE(std::to_string(8 / k) + "x" + std::to_string(k));
-    SystemOptions so;
-    so.segments = k;
-    so.pipelines = 8 / k;
-    so.timing_only = true;
-    System sys = build_system({{"mobilenet_v2", g, {}}}, asus(), so);
-    RunOptions o;
-    o.clock = ClockKind::kRealtime;
-    const RunReport r = run(sys, Workload{.requests = 1200}, o);
-    EXPECT_EQ(r.requests, 1200);
-    EXPECT_NEAR(r.throughput_ips / r.analytic_throughput_ips, 1.0, 0.10);
-  }
-}
-
 TEST(Topologies, AnalyticThroughputKnowsTheSharedLink) {
   // inception_v4 whole on each of 8 TPUs streams most of its weights: the card's uplink binds.
   const Graph g = zoo::build_zoo_model("inception_v4");

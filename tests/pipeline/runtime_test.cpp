@@ -10,40 +10,13 @@
 #include "pipeline/fake_devices.h"
 #include "pipeline/runtime.h"
 #include "pipeline/shared_link.h"
+#include "pipeline/timed_system.h"
 
 namespace tpulab::pipeline {
 namespace {
 
+using testing::timed_system;
 using testing::TimedDevice;
-
-// A system of independent pipelines, one per entry, stage times in ms. Model m has the pipelines
-// whose `models` entry is m.
-System timed_system(const std::vector<std::vector<double>>& pipelines_ms,
-                    std::vector<size_t> models = {}) {
-  if (models.empty()) models.assign(pipelines_ms.size(), 0);
-  System sys;
-  sys.platform.name = "timed";
-  sys.timing_only = true;
-  const size_t n_models = *std::max_element(models.begin(), models.end()) + 1;
-  for (size_t m = 0; m < n_models; ++m)
-    sys.models.push_back({"model" + std::to_string(m), {{"t0", 1}}, {}, {}});
-  for (size_t p = 0; p < pipelines_ms.size(); ++p) {
-    Pipeline pipe;
-    pipe.model = models[p];
-    for (size_t s = 0; s < pipelines_ms[p].size(); ++s) {
-      sys.devices.push_back(std::make_unique<TimedDevice>(
-          "p" + std::to_string(p) + "s" + std::to_string(s), pipelines_ms[p][s],
-          std::vector<std::string>{"t" + std::to_string(s)},
-          std::vector<std::string>{"t" + std::to_string(s + 1)}));
-      sys.device_locks.push_back(std::make_unique<std::mutex>());
-      pipe.devices.push_back(sys.devices.size() - 1);
-      pipe.stages.push_back({sys.devices.back().get(), 0, nullptr});
-    }
-    pipe.routing = route(pipe.stages, {});
-    sys.pipelines.push_back(std::move(pipe));
-  }
-  return sys;
-}
 
 Workload closed(int64_t requests, int in_flight = 0) {
   Workload w;
@@ -216,18 +189,6 @@ TEST(SharedLink, TransfersQueueFirstComeFirstServed) {
   t.ms = 0.1;
   EXPECT_DOUBLE_EQ(invoke_end_ms(10.2, t, &link), 12.0);  // waits for the transfer at 10
   EXPECT_THROW(SharedLink(0), UsageError);
-}
-
-TEST(Runtime, BothClocksAgreeOnAChain) {
-  // Stage times of several ms so sleeping overshoot stays small against them.
-  System sys = timed_system({{3.0, 6.0, 2.0}});
-  const RunReport v = run(sys, closed(60), on(ClockKind::kVirtual));
-  const RunReport r = run(sys, closed(60), on(ClockKind::kRealtime));
-  EXPECT_EQ(r.requests, 60);
-  EXPECT_EQ(r.invocations, 180);
-  EXPECT_NEAR(v.throughput_ips, 1e3 / 6.0, 1e-6);
-  EXPECT_NEAR(r.throughput_ips, v.throughput_ips, 0.10 * v.throughput_ips);
-  EXPECT_NEAR(r.devices[1].utilization, 1.0, 0.1);
 }
 
 TEST(Runtime, AFailingStageStopsTheRunWithItsError) {

@@ -1,0 +1,68 @@
+// Wall-clock accuracy of the realtime clock. These tests measure time, so ctest runs them alone
+// (RUN_SERIAL: the goal assumes an otherwise idle machine); sanitizer builds skip the assertion
+// on a real model, whose slowed threads are not what is measured.
+#include <gtest/gtest.h>
+
+#include "device/platform.h"
+#include "model/zoo/zoo.h"
+#include "pipeline/runtime.h"
+#include "pipeline/timed_system.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TPULAB_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TPULAB_SANITIZED 1
+#endif
+
+namespace tpulab::pipeline {
+namespace {
+
+using testing::timed_system;
+
+Workload closed(int64_t requests) {
+  Workload w;
+  w.requests = requests;
+  return w;
+}
+
+TEST(Realtime, BothClocksAgreeOnAChain) {
+  // Stage times of several ms so sleeping overshoot stays small against them.
+  System sys = timed_system({{3.0, 6.0, 2.0}});
+  RunOptions o;
+  const RunReport v = run(sys, closed(60), o);
+  o.clock = ClockKind::kRealtime;
+  const RunReport r = run(sys, closed(60), o);
+  EXPECT_EQ(r.requests, 60);
+  EXPECT_EQ(r.invocations, 180);
+  EXPECT_NEAR(v.throughput_ips, 1e3 / 6.0, 1e-6);
+  EXPECT_NEAR(r.throughput_ips, v.throughput_ips, 0.10 * v.throughput_ips);
+  EXPECT_NEAR(r.devices[1].utilization, 1.0, 0.1);
+}
+
+// Wall-clock runs of a real model track the device model too: within 10 %.
+TEST(Realtime, ThroughputMatchesTheAnalyticModel) {
+#ifdef TPULAB_SANITIZED
+  GTEST_SKIP() << "sanitizers slow the runtime's own threads: timing is checked in release";
+#endif
+  const device::Platform asus = device::load_platform("asus-8x-pcie");
+  const Graph g = zoo::build_zoo_model("mobilenet_v2");
+  for (int k : {4, 2}) {
+    SCOPED_TRACE(std::to_string(8 / k) + "x" + std::to_string(k));
+    SystemOptions so;
+    so.segments = k;
+    so.pipelines = 8 / k;
+    so.timing_only = true;
+    System sys = build_system({{"mobilenet_v2", g, {}}}, asus, so);
+    RunOptions o;
+    o.clock = ClockKind::kRealtime;
+    const RunReport r = run(sys, closed(1200), o);
+    EXPECT_EQ(r.requests, 1200);
+    EXPECT_NEAR(r.throughput_ips / r.analytic_throughput_ips, 1.0, 0.10);
+  }
+}
+
+}  // namespace
+}  // namespace tpulab::pipeline
