@@ -24,7 +24,7 @@ double rel(int64_t predicted, int64_t real) {
                    : static_cast<double>(predicted - real) / static_cast<double>(real);
 }
 
-TEST(CompileCheck, CachedAndStreamedBytesWithin5PercentOfTheRealCompiler) {
+TEST(CompileCheck, CachedAndStreamedBytesWithin1Point5PercentOfTheRealCompiler) {
   TPULAB_REQUIRE_SHARED();
   const auto shared = testing::shared_dir();
   std::ifstream csv(shared / "reference" / "edgetpu_compiled_models.csv");
@@ -67,34 +67,41 @@ TEST(CompileCheck, CachedAndStreamedBytesWithin5PercentOfTheRealCompiler) {
       t.add({file, with_commas(real_cached), "-", "-", with_commas(real_streamed), "-", "-",
              fmt::format("total only: {} vs {} ({:+.2f} %)", with_commas(p.parameter_bytes),
                          with_commas(real_cached + real_streamed), 100 * e)});
-      EXPECT_LT(std::abs(e), 0.05) << file;
+      EXPECT_LT(std::abs(e), 0.015) << file;
       ++checked;
       continue;
     }
+    // mobilenet_v2: +1.24 %, the 48,256 B of softmax tables its file's (later) compiler does not
+    // write (layout_test.cpp); the others are exact.
     double ec = rel(p.cached_bytes, real_cached), es = rel(p.streamed_bytes, real_streamed);
     t.add({file, with_commas(real_cached), with_commas(p.cached_bytes),
            fmt::format("{:+.2f}", 100 * ec), with_commas(real_streamed),
            with_commas(p.streamed_bytes), fmt::format("{:+.2f}", 100 * es), "yes"});
-    EXPECT_LT(std::abs(ec), 0.05) << file;
-    EXPECT_LT(std::abs(es), 0.05) << file;
+    EXPECT_LT(std::abs(ec), 0.015) << file;
+    EXPECT_LT(std::abs(es), 0.015) << file;
     ++checked;
   }
   std::cout << t.str();
   EXPECT_EQ(checked, 8);
 }
 
-// Compiled pairs in shared/models that the CSV does not list (held out: not used to choose the
-// layout constants except deeplab): totals within 5 %, and the same ops on the CPU.
+// Compiled pairs in shared/models that the CSV does not list: totals and the ops on the CPU.
+// deeplab's layers match the real file byte for byte (layout_test.cpp). movenet's (int8,
+// per-channel quantized) taught the per-channel bytes, the zero-bias and small-output rules; its
+// total is short by the 30,912 B of the 11 ops the real compiler maps after the first unmapped
+// one (see below). The LSTM's extra bytes are fitted to this one file (spec.h), so it is no check
+// of them, only of the rest of the model (fully connected 10 x 560, softmax over 10).
 TEST(CompileCheck, OtherCompiledModelsInShared) {
   TPULAB_REQUIRE_SHARED();
   const auto models = testing::shared_dir() / "models";
   struct Case {
     const char* stem;
     int32_t cpu_ops;
+    double tolerance;
   };
-  for (const Case& c :
-       {Case{"deeplabv3_mnv2_pascal_quant", 8}, Case{"movenet_single_pose_lightning_ptq", 70},
-        Case{"keras_lstm_mnist_ptq", 0}}) {
+  for (const Case& c : {Case{"deeplabv3_mnv2_pascal_quant", 8, 0.0},
+                        Case{"movenet_single_pose_lightning_ptq", 70, 0.015},
+                        Case{"keras_lstm_mnist_ptq", 0, 0.0}}) {
     SCOPED_TRACE(c.stem);
     Graph g = read_tflite((models / (std::string(c.stem) + ".tflite")).string());
     Graph compiled = read_tflite((models / (std::string(c.stem) + "_edgetpu.tflite")).string());
@@ -103,7 +110,10 @@ TEST(CompileCheck, OtherCompiledModelsInShared) {
     int64_t real =
         pkgs[0].package.cached_parameter_bytes() + pkgs[0].package.streamed_parameter_bytes();
     Placement p = compile(g, ChipSpec{});
-    EXPECT_NEAR(static_cast<double>(p.parameter_bytes), static_cast<double>(real), 0.05 * real);
+    std::cout << fmt::format("  {:<36} parameters {:>9} real {:>9} ({:+.2f} %)\n", c.stem,
+                             with_commas(p.parameter_bytes), with_commas(real),
+                             100 * rel(p.parameter_bytes, real));
+    EXPECT_LE(std::abs(rel(p.parameter_bytes, real)), c.tolerance);
     EXPECT_EQ(p.cpu_ops, c.cpu_ops);
     // The real compiled file keeps exactly the ops the compiler could not map. For movenet the
     // real compiler also maps 11 ops after the first unmapped one that do not depend on it
@@ -126,7 +136,7 @@ TEST(CompileCheck, ZooSsdMatchesTheRealCompilersFourSegments) {
       real += op.package.cached_parameter_bytes() + op.package.streamed_parameter_bytes();
   }
   Placement p = compile(zoo::build_zoo_model("ssd_mobilenet_v1"), ChipSpec{});
-  EXPECT_NEAR(static_cast<double>(p.parameter_bytes), static_cast<double>(real), 0.05 * real);
+  EXPECT_NEAR(static_cast<double>(p.parameter_bytes), static_cast<double>(real), 0.015 * real);
 }
 
 }  // namespace

@@ -26,15 +26,49 @@ TEST(Compiler, LayoutPadsChannelsAsTheCompilerDoes) {
   ChipSpec c;
   Placement p = compile(g, c);
   ASSERT_EQ(p.tpu_ops, 2);
-  // out channels 3 -> 64, in channels 2 -> 4: 64*9*4 weights + 64*8 channel data + 2048.
-  EXPECT_EQ(p.ops[0].param_bytes, 64 * 9 * 4 + 64 * 8 + 2048);
-  // 16 positions x 9 taps x 4 x 64 array MACs; the RELU is vector work.
+  // out channels 3 -> 4, in channels 2 -> 4 per tap: 4 x (4 B bias + 9 taps x 4 B) = 160 B,
+  // padded to a 64-byte row.
+  EXPECT_EQ(p.ops[0].param_bytes, 192);
+  // 16 positions x 9 taps x 4 x 64 array MACs (the array's 64 columns); the RELU is vector work.
   EXPECT_EQ(p.array_macs, 16 * 9 * 4 * 64);
   EXPECT_EQ(p.macs, 16 * 9 * 2 * 3);
   EXPECT_EQ(p.input_bytes, 32);
   EXPECT_EQ(p.output_bytes, 48);
   EXPECT_EQ(p.cached_bytes, p.parameter_bytes);
   EXPECT_EQ(p.streamed_bytes, 0);
+}
+
+TEST(Compiler, LayoutRulesPerOpKind) {
+  // The rules of ChipSpec on the zoo's MobileNet v1 1.0/224 (uint8, per-tensor), whose layers the
+  // real compiled files match byte for byte (layout_test.cpp).
+  Graph g = zoo::build_zoo_model("mobilenet_v1", {.input = 224, .width = 1.0});
+  const ChipSpec c;
+  auto bytes = [&](const Graph& m, size_t op) { return compile(m, c).ops[op].param_bytes; };
+  const Subgraph& sg = g.main();
+  ASSERT_TRUE(sg.ops[0].is(BuiltinOp::kConv2D));           // 32 x 3x3x3
+  ASSERT_TRUE(sg.ops[1].is(BuiltinOp::kDepthwiseConv2D));  // 32 x 3x3
+  EXPECT_EQ(bytes(g, 0), 32 * (4 + 9 * 4));                // bias + 9 taps x 3 inputs padded to 4
+  EXPECT_EQ(bytes(g, 1), 32 * (4 + 9 * 4));                // bias + 9 taps x a 4-byte word
+  const size_t n = sg.ops.size();
+  ASSERT_TRUE(sg.ops[n - 1].is(BuiltinOp::kSoftmax));
+  EXPECT_EQ(bytes(g, n - 1), 3 * 16 * 1004 + 64);  // 3 tables x 16 B x classes padded to 4
+
+  // An all-zero bias is left out; a per-channel quantized filter adds 8 B per padded output.
+  Graph no_bias = g;
+  Tensor& bias = no_bias.main().tensors[static_cast<size_t>(no_bias.main().ops[0].inputs[2])];
+  bias.data = Bytes::own(std::vector<uint8_t>(bias.data.size(), 0));
+  EXPECT_EQ(bytes(no_bias, 0), 32 * 9 * 4);
+  Graph per_channel = g;
+  Tensor& w = per_channel.main().tensors[static_cast<size_t>(per_channel.main().ops[0].inputs[1])];
+  w.quant.scale.assign(32, 0.01f);
+  w.quant.zero_point.assign(32, 0);
+  EXPECT_EQ(bytes(per_channel, 0), 32 * (4 + 8 + 9 * 4));
+
+  // A later compiler writes no softmax tables (the mobilenet_v2 file in shared/models).
+  ChipSpec later = c;
+  later.softmax_bytes_per_class = 0;
+  later.softmax_extra_bytes = 0;
+  EXPECT_EQ(compile(g, later).ops[n - 1].param_bytes, 0);
 }
 
 TEST(Compiler, FloatModelRunsOnTheCpuAndSaysSo) {

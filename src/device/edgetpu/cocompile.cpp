@@ -20,9 +20,9 @@ struct Layer {
 // layer's bytes of the single-model file against the two executables of the co-compiled one
 // shows every depthwise layer cached; of the rest, every layer >= 133,120 B cached in all three
 // models, all of 66,560-75,264 B streamed, and below that only 37,632 and 6,656 B layers (0.75)
-// filling the leftover: the signature of one largest-first pass over all models. With the real
-// layer sizes of the four models it reproduces every layer but one 64-byte tie at a budget of
-// 7.86 MiB, and all three rows within 3.5 % anywhere from 7.82 to 8.02 MiB.
+// filling the leftover: the signature of one largest-first pass over all models. With the
+// compiler's layer sizes (our layout's) it reproduces every layer but one 64-byte softmax tie at
+// the budget of kCoCompileWithheldBytes.
 CoCompiled co_compile(const std::vector<const Graph*>& models, const ChipSpec& chip,
                       const CoCompileOptions& options) {
   if (models.empty()) throw UsageError("no models to co-compile", "co_compile");

@@ -40,46 +40,103 @@ struct TpuWork {
   int64_t param_bytes = 0, array_macs = 0, depthwise_macs = 0, vector_elements = 0;
 };
 
-// What one op costs on the TPU: parameter bytes in the compiler's layout and the work it gives
-// the MAC array or the vector unit.
+bool all_zero(const Tensor* t) {
+  if (t == nullptr) return true;
+  for (uint8_t b : t->data.span())
+    if (b != 0) return false;
+  return true;
+}
+
+// Outputs as the compiler pads them (ChipSpec: 1 -> 4, 24 -> 32, 96 -> 128, 1001 -> 1024).
+int64_t padded_outputs(int64_t n, const ChipSpec& c) {
+  if (n <= c.tiny_out_channels) return c.tiny_out_channels;
+  return round_up(n,
+                  n <= c.out_channel_quantum ? c.small_out_channel_quantum : c.out_channel_quantum);
+}
+
+// Bytes each padded output channel carries besides its weights: the bias, and the scale data of
+// per-channel quantized filters.
+int64_t channel_bytes(const Tensor* filter, const Tensor* bias, const ChipSpec& c) {
+  return (all_zero(bias) ? 0 : c.bias_bytes) +
+         (filter != nullptr && filter->quant.per_channel() ? c.per_channel_quant_bytes : 0);
+}
+
+// Elementwise constants (ADD/MUL/SUB operands, ...): as stored, each padded to a row; scalars and
+// int32 shape or index tensors go into the instructions.
+int64_t constant_operand_bytes(const Subgraph& sg, const Op& op, const ChipSpec& c) {
+  int64_t n = 0;
+  for (size_t i = 0; i < op.inputs.size(); ++i) {
+    const Tensor* t = tensor_at(sg, op.inputs, i);
+    if (t != nullptr && t->is_constant() && t->dtype != DType::kInt32 && t->num_elements() > 1)
+      n += round_up(static_cast<int64_t>(t->data.size()), c.layer_alignment_bytes);
+  }
+  return n;
+}
+
+// What one op costs on the TPU: parameter bytes in the compiler's layout (ChipSpec) and the work
+// it gives the MAC array or the vector unit.
 TpuWork tpu_work(const Subgraph& sg, const Op& op, const ChipSpec& c) {
   TpuWork w;
   const Tensor* filter = tensor_at(sg, op.inputs, 1);
   const Tensor* out = tensor_at(sg, op.outputs, 0);
-  const int64_t oq = c.out_channel_quantum, iq = c.in_channel_quantum;
-  auto dense = [&](int64_t positions, int64_t oc, int64_t taps, int64_t ic) {
-    w.param_bytes = round_up(oc, oq) * taps * round_up(ic, iq) +
-                    round_up(oc, oq) * c.bytes_per_channel + c.bytes_per_layer;
-    w.array_macs = positions * taps * round_up(ic, iq) * round_up(oc, oq);
+  auto dense = [&](int64_t positions, int64_t oc, int64_t taps, int64_t ic, const Tensor* bias) {
+    w.param_bytes = padded_outputs(oc, c) *
+                    (channel_bytes(filter, bias, c) + taps * round_up(ic, c.in_channel_quantum));
+    w.array_macs = positions * taps * round_up(ic, c.mac_in_channel_quantum) *
+                   round_up(oc, c.mac_out_channel_quantum);
   };
   if (op.is(BuiltinOp::kConv2D) && out && filter) {
     // filter [O, KH, KW, I]
     dense(out->num_elements() / std::max<int64_t>(dim(out, 3), 1), dim(filter, 0),
-          dim(filter, 1) * dim(filter, 2), dim(filter, 3));
+          dim(filter, 1) * dim(filter, 2), dim(filter, 3), tensor_at(sg, op.inputs, 2));
   } else if (op.is(BuiltinOp::kFullyConnected) && out && filter) {
     // weights [O, I]
     dense(out->num_elements() / std::max<int64_t>(dim(filter, 0), 1), dim(filter, 0), 1,
-          dim(filter, 1));
+          dim(filter, 1), tensor_at(sg, op.inputs, 2));
   } else if (op.is(BuiltinOp::kTransposeConv) && out) {
-    // inputs: output shape, filter [O, KH, KW, I], input
+    // inputs: output shape, filter [O, KH, KW, I], input, bias
     const Tensor* x = tensor_at(sg, op.inputs, 2);
     int64_t positions = x ? x->num_elements() / std::max<int64_t>(dim(x, 3), 1) : 0;
-    dense(positions, dim(filter, 0), dim(filter, 1) * dim(filter, 2), dim(filter, 3));
+    dense(positions, dim(filter, 0), dim(filter, 1) * dim(filter, 2), dim(filter, 3),
+          tensor_at(sg, op.inputs, 3));
   } else if (op.is(BuiltinOp::kDepthwiseConv2D) && out && filter) {
     // filter [1, KH, KW, C]
-    int64_t ch = round_up(dim(filter, 3), c.depthwise_channel_quantum);
     int64_t taps = dim(filter, 1) * dim(filter, 2);
     w.param_bytes =
-        ch * round_up(taps, c.depthwise_tap_quantum) + ch * c.bytes_per_channel + c.bytes_per_layer;
-    w.depthwise_macs = out->num_elements() / std::max<int64_t>(dim(out, 3), 1) * taps * ch;
+        round_up(dim(filter, 3), c.depthwise_channel_quantum) *
+        (channel_bytes(filter, tensor_at(sg, op.inputs, 2), c) + taps * c.depthwise_tap_bytes);
+    w.depthwise_macs = out->num_elements() / std::max<int64_t>(dim(out, 3), 1) * taps *
+                       round_up(dim(filter, 3), c.mac_depthwise_channel_quantum);
+  } else if (op.is(BuiltinOp::kUnidirectionalSequenceLstm) || op.is(BuiltinOp::kLstm)) {
+    // Gate g: input weights at input 1 + g [units, in], recurrent at 5 + g [units, units], bias at
+    // 12 + g (the input gate's are absent with coupled input and forget gates).
+    for (size_t g = 0; g < 4; ++g) {
+      const Tensor* wi = tensor_at(sg, op.inputs, 1 + g);
+      const Tensor* wr = tensor_at(sg, op.inputs, 5 + g);
+      if (wi == nullptr || !wi->is_constant()) continue;
+      w.param_bytes += round_up(
+          padded_outputs(dim(wi, 0), c) * (channel_bytes(wi, tensor_at(sg, op.inputs, 12 + g), c) +
+                                           round_up(dim(wi, 1), c.in_channel_quantum) +
+                                           round_up(dim(wr, 1), c.in_channel_quantum)),
+          c.layer_alignment_bytes);
+    }
+    w.param_bytes += c.lstm_extra_bytes;
+    w.array_macs = op_macs(sg, op);
+    w.vector_elements = activation_elements(sg, op);
+  } else if (op.is(BuiltinOp::kSoftmax) && out) {
+    const int64_t classes = out->shape.empty() ? 0 : out->shape.back();
+    w.param_bytes = round_up(classes, c.softmax_class_quantum) * c.softmax_bytes_per_class +
+                    (classes >= c.softmax_extra_min_classes ? c.softmax_extra_bytes : 0);
+    w.vector_elements = activation_elements(sg, op);
   } else {
-    w.param_bytes = op_weight_bytes(sg, op);
-    w.array_macs = op_macs(sg, op);  // LSTM, batch matmul
+    w.param_bytes = constant_operand_bytes(sg, op, c);
+    w.array_macs = op_macs(sg, op);  // batch matmul
     int64_t elems = activation_elements(sg, op);
     if (const auto* p = op.options_as<Pool2DOptions>(); p && out)
       elems = out->num_elements() * p->filter_w * p->filter_h;
     w.vector_elements = elems;
   }
+  w.param_bytes = round_up(w.param_bytes, c.layer_alignment_bytes);
   return w;
 }
 

@@ -28,18 +28,43 @@ struct ChipSpec {
   double activation_reserve_factor = 1.0;
   int64_t activation_reserve_cap_bytes = 1835008;  // 1.75 MiB
 
-  // Parameter layout of the compiler (fitted once to the 6 compiled models of
-  // edgetpu_compiled_models.csv + deeplab; movenet held out): conv / fully connected weights
-  // pad output channels to out_channel_quantum (the array's 64 columns) and input channels to
-  // in_channel_quantum; depthwise weights pad channels to depthwise_channel_quantum and the
-  // kernel taps to depthwise_tap_quantum; each output channel carries bytes_per_channel of bias
-  // and requantization data, each layer bytes_per_layer of descriptors.
-  int32_t out_channel_quantum = 64;
+  // Parameter layout of the compiler, read byte for byte off the real compiled files in
+  // shared/models (docs/device_model.md, "Parameter layout"). Conv / fully connected / transpose
+  // conv: padded outputs x (bias + per-channel data + taps x inputs padded to in_channel_quantum,
+  // one 32-bit word per 4 inputs). Outputs pad to tiny_out_channels when there are at most that
+  // many, else to small_out_channel_quantum up to out_channel_quantum outputs, else to
+  // out_channel_quantum (96 -> 128, 160 -> 192, 1001 -> 1024; 8 -> 16, 24 -> 32, 1 -> 4).
+  // Depthwise: channels pad to depthwise_channel_quantum; each channel has bias + per-channel data
+  // + depthwise_tap_bytes per tap (a block-diagonal 4x4 per tap: 40 B per channel for 3x3).
   int32_t in_channel_quantum = 4;
-  int32_t depthwise_channel_quantum = 32;
-  int32_t depthwise_tap_quantum = 12;
-  int32_t bytes_per_channel = 8;
-  int32_t bytes_per_layer = 2048;
+  int32_t out_channel_quantum = 64;
+  int32_t small_out_channel_quantum = 16;
+  int32_t tiny_out_channels = 4;
+  int32_t depthwise_channel_quantum = 4;
+  int32_t depthwise_tap_bytes = 4;
+  // Per padded output channel: an int32 bias (left out when the bias is all zero) and, for
+  // per-channel quantized filters, a float scale and a 32-bit word.
+  int32_t bias_bytes = 4;
+  int32_t per_channel_quant_bytes = 8;
+  // Softmax: three tables of softmax_bytes_per_class / 3 per class (classes padded to 4), plus
+  // softmax_extra_bytes from softmax_extra_min_classes classes on (1001 classes have it, 10 do
+  // not; the threshold between is a guess). The compiler of the mobilenet_v2 file in shared/models
+  // (a later release) writes no softmax tables at all: set both to 0 to model it.
+  int32_t softmax_bytes_per_class = 48;
+  int32_t softmax_class_quantum = 4;
+  int32_t softmax_extra_bytes = 64;
+  int32_t softmax_extra_min_classes = 65;
+  // LSTM: its gates are laid out as fully connected layers over [input, state]; the compiler adds
+  // selection matrices and state buffers: 28,288 B in the one compiled LSTM (20 units, 28 steps);
+  // how they scale with the size is unknown, so a constant.
+  int32_t lstm_extra_bytes = 28288;
+  // Every layer's block is padded to this (one 64-byte row: 1,056 -> 1,088, 400 -> 448 B).
+  int32_t layer_alignment_bytes = 64;
+  // Padding of the MAC work the cost model counts (the 64x64 array's columns, 4-input words, and
+  // depthwise channels in groups of 32): part of the calibrated fit, not of the storage layout.
+  int32_t mac_out_channel_quantum = 64;
+  int32_t mac_in_channel_quantum = 4;
+  int32_t mac_depthwise_channel_quantum = 32;
   // Instruction stream estimate (a rough mean of the compiled models: 25 KB to 400 KB).
   int64_t instruction_bytes_base = 16384;
   int64_t instruction_bytes_per_op = 3584;
