@@ -15,15 +15,8 @@
 #include "model/tflite.h"
 #include "testing/fashion_cnn.h"
 #include "testing/oracle.h"
+#include "testing/sanitizers.h"
 #include "testing/testing.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TPULAB_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TPULAB_SANITIZED 1
-#endif
-#endif
 
 namespace tpulab::engine {
 namespace {

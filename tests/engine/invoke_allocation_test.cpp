@@ -11,20 +11,13 @@
 #include "engine/thread_pool.h"
 #include "model/tflite.h"
 #include "testing/fashion_cnn.h"
+#include "testing/sanitizers.h"
 #include "testing/testing.h"
 
 namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};
 }  // namespace
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TPULAB_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TPULAB_ASAN 1
-#endif
-#endif
 
 #ifdef TPULAB_ASAN
 // AddressSanitizer owns operator new; its allocation hooks see every malloc and new instead.

@@ -13,16 +13,8 @@
 #include "model/zoo/zoo.h"
 #include "pipeline/engine_segment.h"
 #include "pipeline/runtime.h"
+#include "testing/sanitizers.h"
 #include "testing/testing.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TPULAB_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TPULAB_SANITIZED 1
-#endif
 
 namespace tpulab::pipeline {
 namespace {

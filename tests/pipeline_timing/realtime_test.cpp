@@ -7,15 +7,7 @@
 #include "model/zoo/zoo.h"
 #include "pipeline/runtime.h"
 #include "pipeline/timed_system.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TPULAB_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TPULAB_SANITIZED 1
-#endif
+#include "testing/sanitizers.h"
 
 namespace tpulab::pipeline {
 namespace {
