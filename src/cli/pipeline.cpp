@@ -250,10 +250,6 @@ void run_pipeline(const PipelineArgs& a) {
                      "--plan");
 
   const device::Platform pf = load_platform(a.platform);
-  if (a.plan.empty() && a.segments > pf.tpus)
-    throw UsageError(fmt::format("{} segments need {} Edge TPUs but platform {} has {}", a.segments,
-                                 a.segments, pf.name, pf.tpus),
-                     "--segments");
 
   std::vector<pipeline::ModelToRun> models;
   std::set<std::string> used;
