@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include "common/error.h"
@@ -73,40 +72,6 @@ State wait_until_source_time(PowerSource& source, double time_s, double timeout_
   }
 }
 
-void wait_for_label(PowerSource& source, char label, double timeout_s) {
-  const auto deadline = deadline_after(timeout_s);
-  for (;;) {
-    for (const Marker& m : source.markers())
-      if (m.label == label) return;
-    if (source.finished() || Clock::now() > deadline)
-      throw Error(fmt::format("the marker '{}' did not come back from the source", label),
-                  source.info().where);
-    source.wait_for_samples(source.read().samples + 1, 0.01);
-  }
-}
-
-// The last 'B' and the first 'E' after it, once both have come back from the source.
-std::pair<Marker, Marker> wait_for_markers(PowerSource& source, double timeout_s) {
-  const auto deadline = deadline_after(timeout_s);
-  for (;;) {
-    const std::vector<Marker> markers = source.markers();
-    std::optional<Marker> begin, end;
-    for (const Marker& m : markers) {
-      if (m.label == kBegin) {
-        begin = m;
-        end.reset();
-      } else if (m.label == kEnd && begin && !end) {
-        end = m;
-      }
-    }
-    if (begin && end) return {*begin, *end};
-    if (source.finished() || Clock::now() > deadline)
-      throw Error("the markers did not come back from the source (is it still streaming?)",
-                  source.info().where);
-    source.wait_for_samples(source.read().samples + 1, 0.01);
-  }
-}
-
 // Stops the source however measure() leaves (an exception from `infer` included).
 struct StopOnExit {
   PowerSource& source;
@@ -141,13 +106,14 @@ Measurement measure(PowerSource& source, const std::function<void()>& infer,
     m.baseline_w = watts(first, last);
   }
   for (int i = 0; i < o.warmup; ++i) infer();
+  const size_t earlier_markers = source.markers().size();
   source.mark(kBegin);
   // A PowerSensor marks the next frame once however many requests came before it: 'B' must be
   // back before 'E' is asked for, or a short run (or a stalled reader) would merge the two.
-  wait_for_label(source, kBegin, o.timeout_s);
+  const Marker begin = wait_for_marker(source, kBegin, earlier_markers, o.timeout_s);
   for (int i = 0; i < o.requests; ++i) infer();
   source.mark(kEnd);
-  const auto [begin, end] = wait_for_markers(source, o.timeout_s);
+  const Marker end = wait_for_marker(source, kEnd, earlier_markers, o.timeout_s);
   // Sinks see a sample after its marker is listed: joining the reader lets the window finish.
   source.stop();
 

@@ -93,16 +93,20 @@ RecordResult record(PowerSource& source, const RecordOptions& options) {
   } guard{source, *writer};
 
   source.start();
-  if (!source.wait_for_samples(1, options.first_sample_timeout_s)) {
+  if (!source.wait_for_samples(1, options.source_timeout_s)) {
     source.read();  // rethrows the source's own error if it has one
-    throw IoError("no samples within " + std::to_string(options.first_sample_timeout_s) + " s",
+    throw IoError("no samples within " + std::to_string(options.source_timeout_s) + " s",
                   source.info().where);
   }
   result.first = source.read();
 
   std::optional<Child> child;
+  const size_t earlier_markers = source.markers().size();
   if (!options.command.empty()) {
     source.mark('B');
+    // The command starts once its 'B' is on a sample; a quick command would otherwise ask for
+    // 'E' before the device marked 'B', and a PowerSensor merges the two into one marked frame.
+    wait_for_marker(source, 'B', earlier_markers, options.source_timeout_s);
     child.emplace(options.command);
   }
   const auto start = Clock::now();
@@ -146,10 +150,8 @@ RecordResult record(PowerSource& source, const RecordOptions& options) {
     }
     result.command_status = child->status();
     child.reset();
-    // The end marker lands on the next sample: wait for it before stopping.
-    const uint64_t have = source.read().samples;
     source.mark('E');
-    source.wait_for_samples(have + 2, 2.0);
+    wait_for_marker(source, 'E', earlier_markers, options.source_timeout_s);
   }
   source.stop();
   source.read();  // a failure while stopping is still a failure

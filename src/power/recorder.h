@@ -21,7 +21,7 @@ struct RecordOptions {
   const std::atomic<bool>* interrupt = nullptr;  // set asynchronously (SIGINT): stop cleanly
   std::function<void(const State&, const SourceStats&)> progress;
   double progress_interval_s = 0.25;
-  double first_sample_timeout_s = 5;
+  double source_timeout_s = 5;  // for the first sample, and for each marker to come back
 };
 
 struct RecordResult {

@@ -1,5 +1,6 @@
 #include "power/source.h"
 
+#include <chrono>
 #include <string>
 
 #include "common/error.h"
@@ -70,6 +71,22 @@ std::vector<MarkerInterval> intervals_between(std::span<const Marker> markers) {
     out.push_back(m);
   }
   return out;
+}
+
+Marker wait_for_marker(PowerSource& source, char label, size_t from, double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(timeout_s));
+  for (;;) {
+    const std::vector<Marker> markers = source.markers();
+    for (size_t i = from; i < markers.size(); ++i)
+      if (markers[i].label == label) return markers[i];
+    if (source.finished() || std::chrono::steady_clock::now() > deadline)
+      throw IoError(std::string("the marker '") + label +
+                        "' did not come back from the source (is it still streaming?)",
+                    source.info().where);
+    source.wait_for_samples(source.read().samples + 1, 0.01);  // read() rethrows a failure
+  }
 }
 
 }  // namespace tpulab::power

@@ -122,4 +122,10 @@ class PowerSource {
   virtual bool wait_for_samples(uint64_t count, double timeout_s) = 0;
 };
 
+// Blocks until a marker labelled `label` is back from the source at position `from` or later in
+// markers(), and returns it. A PowerSensor marks a frame only after the frames already in flight,
+// so a marker is not there a fixed number of samples after mark(). Throws if the source fails,
+// finishes or `timeout_s` passes first.
+Marker wait_for_marker(PowerSource& source, char label, size_t from, double timeout_s);
+
 }  // namespace tpulab::power

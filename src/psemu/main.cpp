@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
                  "Uncalibrated zero of the current sensors (mV at the ADC)");
   app.add_option("--firmware", o.version, "Version string to report")->capture_default_str();
   app.add_option("--seed", o.seed, "Noise and corruption seed")->capture_default_str();
+  app.add_option("--marker-delay", o.marker_delay_frames,
+                 "Frames sent after a marker command before the marked one (in-flight frames)")
+      ->capture_default_str();
   app.add_option("--link", o.link, "Also create this symlink to the pty");
   app.add_option("--duration", duration,
                  "Exit after this many seconds (default: run until killed)");

@@ -105,7 +105,8 @@ struct Psemu {
 
 TEST(PowerCli, RecordWhileACommandRunsAndSummarise) {
   REQUIRE_BINARIES();
-  Psemu emu({"--waveform", "constant", "--amps", "2", "--volts", "12"});
+  // 2000 frames in flight (0.1 s): the markers still bracket the command.
+  Psemu emu({"--waveform", "constant", "--amps", "2", "--volts", "12", "--marker-delay", "2000"});
   ASSERT_TRUE(emu.path.starts_with("/dev/pts/")) << emu.path;
   testing::TempDir dir;
   const std::string trace = (dir / "run.csv").string();

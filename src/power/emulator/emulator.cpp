@@ -216,7 +216,7 @@ void Emulator::generate_ps3_frame(bool one_shot) {
     f.levels[static_cast<size_t>(2 * p + 1)] =
         static_cast<uint16_t>(std::clamp(std::lround(noisy(lv)), 0L, 1023L));
   }
-  f.marker = marker_pending_;
+  f.marker = marker_pending_ && (one_shot || sent_ >= marker_due_);
   std::array<uint8_t, ps3::kFrameBytes> bytes;
   ps3::encode_frame(f, bytes);
   ++conversions_;
@@ -251,7 +251,7 @@ void Emulator::generate_ps3_frame(bool one_shot) {
     std::lock_guard lock(mu_);
     truth_.frames = sent_ + 1;
   }
-  marker_pending_ = false;
+  if (f.marker) marker_pending_ = false;
   ++sent_;
 }
 
@@ -384,6 +384,8 @@ void Emulator::process_input() {
         break;
       }
       case ps3::cmd::kMarker:
+        // Markers asked for before the marked frame merge into it, as on the board.
+        if (!marker_pending_) marker_due_ = sent_ + options_.marker_delay_frames;
         marker_pending_ = true;
         break;
       case ps3::cmd::kOneFrame: {

@@ -36,6 +36,10 @@ struct EmulatorOptions {
   // the ADC), as an uncalibrated sensor does; `tpulab power calibrate` should remove it.
   double zero_offset_v = 0;
   std::string version = "F411-1.6.1";
+  // Frames sent after a marker command before the marked one. The real board's USB and the
+  // host's buffers hold frames in flight, so a marker never lands a fixed number of samples
+  // after the host asked for it; tests use this to make that delay long.
+  uint64_t marker_delay_frames = 0;
   bool keep_truth = false;  // record per-frame ideal energy and markers for tests
   std::string link;         // also make this symlink to the pty (removed at exit)
 };
@@ -107,6 +111,7 @@ class Emulator {
   int64_t stream_base_us_ = 0;
   uint64_t sent_ = 0;  // frames in this stream
   bool marker_pending_ = false;
+  uint64_t marker_due_ = 0;  // the first frame that may carry the pending marker
   double ideal_energy_j_ = 0;
   int64_t last_frame_us_ = 0;
   uint64_t conversions_ = 0;

@@ -1,0 +1,79 @@
+// power::record in-process against the PowerSensor3 emulator: a command is bracketed by 'B' and
+// 'E' even when the device marks frames long after it was asked to (frames in flight).
+#include "power/recorder.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "power/emulator/emulator.h"
+#include "power/powersensor3.h"
+#include "power/trace.h"
+#include "testing/testing.h"
+
+namespace tpulab::power {
+namespace {
+
+emu::EmulatorOptions constant_load(uint64_t marker_delay_frames) {
+  emu::EmulatorOptions o;
+  o.rate_hz = 20000;
+  o.waveform.kind = emu::Waveform::Kind::Constant;
+  o.waveform.amps = 2.0;
+  o.waveform.volts = 12.0;
+  o.marker_delay_frames = marker_delay_frames;
+  o.keep_truth = true;
+  return o;
+}
+
+TEST(Recorder, ACommandIsBracketedEvenWhenMarkersComeBackLate) {
+  // 4000 frames = 0.2 s between asking for a marker and the marked frame: far more than a quick
+  // command takes, so 'E' is asked for long before the device has sent it.
+  emu::Emulator e(constant_load(4000));
+  e.start();
+  PowerSensor3Source ps(e.device_path());
+  testing::TempDir dir;
+  RecordOptions o;
+  o.out = (dir / "run.csv").string();
+  o.command = {"true"};
+  const RecordResult r = record(ps, o);
+  EXPECT_EQ(r.ended_by, "command");
+  EXPECT_EQ(r.command_status, 0);
+  ASSERT_EQ(r.markers.size(), 2u);
+  EXPECT_EQ(r.markers[0].label, 'B');
+  EXPECT_EQ(r.markers[1].label, 'E');
+  EXPECT_EQ(r.stats.unexpected_markers, 0u);
+  ASSERT_EQ(r.intervals.size(), 1u);
+  // The command starts only once 'B' is on a sample, so 'E' is asked for after that and lands
+  // at least the delay later.
+  EXPECT_GE(r.intervals[0].seconds, 4000 / 20000.0 - 1e-9);
+  EXPECT_NEAR(r.intervals[0].watts, 24.0, 0.3);
+  // Both marked frames are in the trace, at the frames the device marked.
+  const Trace t = read_trace(o.out);
+  ASSERT_EQ(t.rows.size(), r.samples_written);
+  int marked = 0;
+  for (const auto& row : t.rows) marked += row.marker != 0;
+  EXPECT_EQ(marked, 2);
+  EXPECT_EQ(e.truth().marker_frames.size(), 2u);
+}
+
+TEST(Recorder, AMarkerThatNeverComesBackIsAnErrorAndTheTraceIsKept) {
+  // The device would mark a frame only after 10 s; the recorder waits at most 0.5 s.
+  emu::Emulator e(constant_load(200000));
+  e.start();
+  PowerSensor3Source ps(e.device_path());
+  testing::TempDir dir;
+  RecordOptions o;
+  o.out = (dir / "run.csv").string();
+  o.command = {"true"};
+  o.source_timeout_s = 0.5;
+  try {
+    record(ps, o);
+    FAIL() << "expected an error";
+  } catch (const IoError& err) {
+    EXPECT_NE(std::string(err.what()).find("marker 'B' did not come back"), std::string::npos)
+        << err.what();
+  }
+  EXPECT_GT(read_trace(o.out).rows.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace tpulab::power
