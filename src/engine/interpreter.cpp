@@ -109,9 +109,8 @@ void Interpreter::prepare(const InterpreterOptions& opts) {
 
     if (op.is_custom() && op.custom_name == kEdgeTpuCustomOp)
       throw UnsupportedError(
-          fmt::format("{} is compiled for the Edge TPU and runs only there: run the model on a "
-                      "device (--device, e.g. the simulated Edge TPU) or use the CPU model it was "
-                      "compiled from",
+          fmt::format("{} is compiled for the Edge TPU and runs only there: run the CPU model "
+                      "it was compiled from",
                       ctx.where()),
           "");
     std::unique_ptr<Kernel> kernel;

@@ -128,7 +128,7 @@ TEST(RunCli, UnsupportedAndEdgeTpuOps) {
   EXPECT_THAT(
       tpu.err,
       StartsWith("error: op #0 edgetpu-custom-op (mobilenet_v2_1.0_224_quant_edgetpu.tflite)"));
-  EXPECT_THAT(tpu.err, HasSubstr("--device"));
+  EXPECT_THAT(tpu.err, HasSubstr("the CPU model it was compiled from"));
 }
 
 TEST(RunCli, TensorsThatDoNotFitTheOpAreCaughtAtPrepare) {

@@ -153,5 +153,24 @@ TEST(SegmentCli, BadRequestsFailClearlyAndLeaveNothing) {
   EXPECT_EQ(left, (std::vector<std::string>{"file", "two.tflite"}));
 }
 
+// A compiled file carries no layers to cost: every command that simulates it says so.
+TEST(SegmentCli, ACompiledModelIsRefusedByEverySimulatingCommand) {
+  TPULAB_REQUIRE_SHARED();
+  const std::string compiled = shared_model("mobilenet_v2_1.0_224_quant_edgetpu.tflite");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"simulate", compiled},
+        std::vector<std::string>{"segment", compiled, "--compare", "-n", "1"},
+        std::vector<std::string>{"pipeline", compiled, "--requests", "10"},
+        std::vector<std::string>{"power", "measure", compiled, "--source", "sim", "--device",
+                                 "sim-edgetpu"}}) {
+    auto r = tpulab(args);
+    EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("error: the model is already compiled for the Edge TPU"))
+        << args[0];
+    EXPECT_THAT(r.err, HasSubstr("(op #0 edgetpu-custom-op)")) << args[0];
+    EXPECT_TRUE(r.out.empty()) << args[0] << " printed results: " << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace tpulab

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "model/tflite.h"
 #include "model/zoo/zoo.h"
+#include "testing/testing.h"
 #include "testing/tiny_models.h"
 
 namespace tpulab::device {
@@ -79,6 +81,20 @@ TEST(Compiler, FloatModelRunsOnTheCpuAndSaysSo) {
   EXPECT_NE(p.warnings[0].find("not quantized"), std::string::npos);
   EXPECT_NE(p.ops[0].cpu_reason.find("float32"), std::string::npos);
   EXPECT_GT(p.cpu_macs, 0);
+}
+
+TEST(Compiler, AnAlreadyCompiledModelIsRefusedNotCostedOnTheCpu) {
+  TPULAB_REQUIRE_SHARED();
+  const Graph g = read_tflite(
+      (testing::shared_dir() / "models" / "mobilenet_v2_1.0_224_quant_edgetpu.tflite").string());
+  try {
+    compile(g, ChipSpec{});
+    FAIL() << "a compiled model was costed";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(e.problem().find("already compiled for the Edge TPU"), std::string::npos);
+    EXPECT_NE(e.problem().find("the model this one was compiled from"), std::string::npos);
+    EXPECT_EQ(e.where(), "op #0 edgetpu-custom-op");
+  }
 }
 
 TEST(Compiler, EverythingAfterTheFirstUnmappedOpRunsOnTheCpu) {

@@ -190,7 +190,7 @@ TEST(Interpreter, UnsupportedOpNamesOpAndModel) {
   }
 }
 
-TEST(Interpreter, EdgeTpuOpPointsAtTheDevice) {
+TEST(Interpreter, EdgeTpuOpPointsAtTheCpuModel) {
   GraphBuilder b;
   const int32_t x = b.tensor({4});
   const int32_t y = b.tensor({4});
@@ -203,7 +203,7 @@ TEST(Interpreter, EdgeTpuOpPointsAtTheDevice) {
   } catch (const UnsupportedError& e) {
     EXPECT_THAT(e.what(), HasSubstr("op #0 edgetpu-custom-op (m_edgetpu.tflite)"));
     EXPECT_THAT(e.what(), HasSubstr("Edge TPU"));
-    EXPECT_THAT(e.what(), HasSubstr("--device"));
+    EXPECT_THAT(e.what(), HasSubstr("the CPU model it was compiled from"));
   }
 }
 

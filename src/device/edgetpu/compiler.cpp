@@ -246,6 +246,13 @@ SegmentCompiler::SegmentCompiler(const Graph& graph, const ChipSpec& chip)
   bool any_quantized = false;
   for (size_t i = 0; i < n; ++i) {
     const Op& op = sg.ops[i];
+    // Its cost is not in the file (the layers are gone): costing it as a host op would report a
+    // compiled model as a slow, power-hungry CPU model.
+    if (op.is_custom() && op.custom_name == kEdgeTpuCustomOp)
+      throw UnsupportedError(
+          "the model is already compiled for the Edge TPU: the simulated Edge TPU compiles "
+          "models itself, so give it the model this one was compiled from",
+          fmt::format("op #{} {}", i, kEdgeTpuCustomOp));
     supported_[i] = tpu_unsupported_reason(sg, op, chip).empty() ? 1 : 0;
     TpuWork w = tpu_work(sg, op, chip);
     int64_t macs = op_macs(sg, op);
