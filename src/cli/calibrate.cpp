@@ -46,8 +46,8 @@ void add_calibrate_command(CLI::App& app) {
     device::CalibrationReport r = opts->evaluate_only ? cal.evaluate(device::builtin_profile())
                                                       : cal.fit(device::builtin_profile());
     TextTable t({"model", "input", "platform", "published", "predicted ms", "error %", "compute",
-                 "weights", "io", "host", "overhead"});
-    t.right_align({1, 3, 4, 5, 6, 7, 8, 9, 10});
+                 "weights", "instr", "io", "host", "overhead"});
+    t.right_align({1, 3, 4, 5, 6, 7, 8, 9, 10, 11});
     for (const auto& row : r.rows) {
       const auto& l = row.cost.latency;
       t.add({row.point.model, std::to_string(row.point.input), row.point.platform,
@@ -55,8 +55,8 @@ void add_calibrate_command(CLI::App& app) {
                          row.point.source.substr(0, row.point.source.find('.'))),
              fmt::format("{:.2f}", row.predicted_ms), fmt::format("{:+.1f}", 100 * row.error),
              fmt::format("{:.2f}", l.compute_ms), fmt::format("{:.2f}", l.weights_ms),
-             fmt::format("{:.2f}", l.io_ms), fmt::format("{:.2f}", l.host_ms),
-             fmt::format("{:.2f}", l.overhead_ms)});
+             fmt::format("{:.2f}", l.instructions_ms), fmt::format("{:.2f}", l.io_ms),
+             fmt::format("{:.2f}", l.host_ms), fmt::format("{:.2f}", l.overhead_ms)});
     }
     std::cout << t.str();
     fmt::print(

@@ -48,20 +48,21 @@ void add_simulate_command(CLI::App& app) {
       return;
     }
     fmt::print("{} on {} ({})\n", opts->model, pf.name, pf.description);
-    TextTable t({"seg", "ops", "TPU/CPU", "cached", "streamed", "SRAM", "compute", "weights", "io",
-                 "host", "overhead", "latency ms", "energy mJ", "switch ms"});
-    t.right_align({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
+    TextTable t({"seg", "ops", "TPU/CPU", "cached", "streamed", "SRAM", "compute", "weights",
+                 "instr", "io", "host", "overhead", "latency ms", "energy mJ", "switch ms"});
+    t.right_align({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
     for (size_t i = 0; i < s.placements.size(); ++i) {
       const auto& p = s.placements[i];
       const auto& c = s.costs[i];
-      t.add({std::to_string(i), fmt::format("{}-{}", p.first_op, p.last_op - 1),
-             fmt::format("{}/{}", p.tpu_ops, p.cpu_ops), human_bytes(p.cached_bytes),
-             human_bytes(p.streamed_bytes), human_bytes(p.sram_used_bytes),
-             fmt::format("{:.2f}", c.latency.compute_ms),
-             fmt::format("{:.2f}", c.latency.weights_ms), fmt::format("{:.2f}", c.latency.io_ms),
-             fmt::format("{:.2f}", c.latency.host_ms), fmt::format("{:.2f}", c.latency.overhead_ms),
-             fmt::format("{:.2f}", c.latency_ms()), fmt::format("{:.3f}", c.energy_mj()),
-             fmt::format("{:.2f}", device::model_switch_ms(p, pf))});
+      t.add(
+          {std::to_string(i), fmt::format("{}-{}", p.first_op, p.last_op - 1),
+           fmt::format("{}/{}", p.tpu_ops, p.cpu_ops), human_bytes(p.cached_bytes),
+           human_bytes(p.streamed_bytes), human_bytes(p.sram_used_bytes),
+           fmt::format("{:.2f}", c.latency.compute_ms), fmt::format("{:.2f}", c.latency.weights_ms),
+           fmt::format("{:.2f}", c.latency.instructions_ms), fmt::format("{:.2f}", c.latency.io_ms),
+           fmt::format("{:.2f}", c.latency.host_ms), fmt::format("{:.2f}", c.latency.overhead_ms),
+           fmt::format("{:.2f}", c.latency_ms()), fmt::format("{:.3f}", c.energy_mj()),
+           fmt::format("{:.2f}", device::model_switch_ms(p, pf))});
     }
     std::cout << t.str();
     fmt::print(

@@ -39,7 +39,7 @@ Stage StageCosts::stage(int32_t first, int32_t last) const {
   device::Placement p = compiler_.place(first, last);
   Stage s;
   s.ms = device::cost(p, *platform_).latency_ms();
-  s.link_bytes = p.streamed_bytes + p.input_bytes + p.output_bytes;
+  s.link_bytes = p.link_bytes();
   return s;
 }
 

@@ -15,7 +15,7 @@ SegmentHandle SimEdgeTpu::load(const Graph& segment, CachingToken token, const s
   const device::Placement placement = device::compile(segment, platform_.chip);
   l.cost = device::cost(placement, platform_);
   l.switch_ms = device::model_switch_ms(placement, platform_);
-  l.link_bytes = placement.streamed_bytes + placement.input_bytes + placement.output_bytes;
+  l.link_bytes = placement.link_bytes();
   l.cached_bytes = placement.cached_bytes;
   l.input_names = graph_input_names(segment);
   l.output_names = graph_output_names(segment);

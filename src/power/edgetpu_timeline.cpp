@@ -56,10 +56,11 @@ EdgeTpuRun edgetpu_run(const device::Placement& p, const device::Cost& c,
   const double out_bytes = static_cast<double>(p.output_bytes);
   const double io_in_share = in_bytes + out_bytes > 0 ? in_bytes / (in_bytes + out_bytes) : 0.0;
 
-  const double in_ms = lat.overhead_ms + lat.weights_ms + lat.io_ms * io_in_share;
+  const double in_ms =
+      lat.overhead_ms + lat.weights_ms + lat.instructions_ms + lat.io_ms * io_in_share;
   const double out_ms = lat.io_ms * (1 - io_in_share);
   const double in_mj =
-      p.tpu_ops > 0 ? pj_mj * (static_cast<double>(p.streamed_bytes) + in_bytes) : 0;
+      p.tpu_ops > 0 ? pj_mj * static_cast<double>(p.link_bytes() - p.output_bytes) : 0;
   const double out_mj = p.tpu_ops > 0 ? pj_mj * out_bytes : 0;
   const double host_w = lat.host_ms > 0 ? c.energy.host_mj / lat.host_ms : 0;
 

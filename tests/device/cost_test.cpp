@@ -30,6 +30,7 @@ TEST(Cost, EachTermFollowsItsFormula) {
   p.depthwise_macs = 1'000'000;
   p.vector_elements = 32'000'000;
   p.streamed_bytes = 4'000'000;
+  p.instruction_bytes = 100'000;
   p.input_bytes = 150'000;
   p.output_bytes = 50'000;
   p.cpu_macs = 1'000'000'000;
@@ -41,11 +42,13 @@ TEST(Cost, EachTermFollowsItsFormula) {
   EXPECT_NEAR(c.latency.compute_ms, (macs / 1.024e12 + 32e6 / (64 * 500e6)) * 1e3 + 3 * 0.010,
               1e-9);
   EXPECT_NEAR(c.latency.weights_ms, 4e6 / 400e6 * 1e3, 1e-12);
+  EXPECT_NEAR(c.latency.instructions_ms, 1e5 / 400e6 * 1e3, 1e-12);  // sent with every request
   EXPECT_NEAR(c.latency.io_ms, 2e5 / 400e6 * 1e3, 1e-12);
   EXPECT_NEAR(c.latency.host_ms, 1e9 / 10e9 * 1e3 + 1e6 * 2.0 * 1e-6, 1e-9);
   EXPECT_NEAR(c.latency.overhead_ms, 0.2, 1e-12);
   EXPECT_NEAR(c.energy.compute_mj, 0.7 * macs * 1e-9, 1e-9);
-  EXPECT_NEAR(c.energy.transfer_mj, 160 * 4.2e6 * 1e-9, 1e-9);
+  EXPECT_EQ(p.link_bytes(), 4'300'000);
+  EXPECT_NEAR(c.energy.transfer_mj, 160 * 4.3e6 * 1e-9, 1e-9);
   EXPECT_NEAR(c.energy.host_mj, 10.0 * c.latency.host_ms, 1e-9);
   EXPECT_NEAR(c.energy.idle_mj, 0.5 * c.latency_ms(), 1e-9);
   EXPECT_NEAR(model_switch_ms(p, pf), 0.2, 1e-12);  // nothing cached
@@ -97,9 +100,9 @@ TEST_P(CostProperties, MoreSramOrBandwidthIsNeverSlowerAndNothingIsNegative) {
     int32_t a = pick(rng), b = pick(rng);
     if (a > b) std::swap(a, b);
     Cost c = cost(sc.place(a, b + 1), pf);
-    for (double v : {c.latency.compute_ms, c.latency.weights_ms, c.latency.io_ms, c.latency.host_ms,
-                     c.latency.overhead_ms, c.energy.idle_mj, c.energy.compute_mj,
-                     c.energy.transfer_mj, c.energy.host_mj})
+    for (double v : {c.latency.compute_ms, c.latency.weights_ms, c.latency.instructions_ms,
+                     c.latency.io_ms, c.latency.host_ms, c.latency.overhead_ms, c.energy.idle_mj,
+                     c.energy.compute_mj, c.energy.transfer_mj, c.energy.host_mj})
       EXPECT_GE(v, 0.0);
     EXPECT_GT(c.latency_ms(), 0.0);
   }
@@ -156,6 +159,14 @@ TEST(Simulate, PipelinesOnTheEightTpuBoard) {
   Simulation starved = simulate(g, partition::split_by_parameters(g, 8), board);
   EXPECT_TRUE(starved.shared_link_bound);
   EXPECT_LT(starved.throughput_ips, eight.throughput_ips);
+  // What the shared link carries per inference: each stage's streamed parameters, instructions,
+  // inputs and outputs.
+  int64_t link_bytes = 0;
+  for (const Placement& p : starved.placements) {
+    EXPECT_GT(p.instruction_bytes, 0);
+    link_bytes += p.streamed_bytes + p.instruction_bytes + p.input_bytes + p.output_bytes;
+  }
+  EXPECT_NEAR(starved.shared_link_ms, static_cast<double>(link_bytes) / 5e6 * 1e3, 1e-9);
   EXPECT_THROW(simulate(g, partition::split_by_parameters(g, 2), one), UsageError);
   EXPECT_THROW(simulate(g, {}, one), UsageError);
 }

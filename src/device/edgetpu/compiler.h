@@ -39,10 +39,10 @@ struct Placement {
   int32_t tpu_first = 0, tpu_last = 0;  // the TPU-mapped sub-range (empty when tpu_ops == 0)
 
   // On the TPU
-  int64_t parameter_bytes = 0;  // after the TPU layout
-  int64_t cached_bytes = 0;     // kept in SRAM (loaded once per model switch)
-  int64_t streamed_bytes = 0;   // sent over the link on every inference
-  int64_t instruction_bytes = 0;
+  int64_t parameter_bytes = 0;    // after the TPU layout
+  int64_t cached_bytes = 0;       // kept in SRAM (loaded once per model switch)
+  int64_t streamed_bytes = 0;     // sent over the link on every inference
+  int64_t instruction_bytes = 0;  // the bitstream, also sent with every inference
   int64_t activation_reserve_bytes = 0;
   int64_t sram_used_bytes = 0;  // cached + instructions + activation reserve
   int64_t array_macs = 0;       // MACs the 64x64 array executes, padding included
@@ -59,6 +59,13 @@ struct Placement {
   int64_t macs = 0;              // true MACs of all ops (no padding)
   std::vector<OpPlacement> ops;  // per-op detail (compile() only)
   std::vector<std::string> warnings;
+
+  // Bytes over the host link on every inference. The instructions travel with each request, as
+  // in libedgetpu's USB transfers (descriptor tags: instructions, input activations, parameters,
+  // output activations); only the cached parameters stay on the chip.
+  int64_t link_bytes() const {
+    return streamed_bytes + instruction_bytes + input_bytes + output_bytes;
+  }
 };
 
 class SegmentCompiler {

@@ -28,12 +28,11 @@ Cost cost(const Placement& p, const Platform& pf) {
         (macs / mac_rate + static_cast<double>(p.vector_elements) / vector_rate) * 1e3 +
         p.tpu_ops * k.op_overhead_us * 1e-3;
     c.latency.weights_ms = transfer_ms(static_cast<double>(p.streamed_bytes), pf.link);
+    c.latency.instructions_ms = transfer_ms(static_cast<double>(p.instruction_bytes), pf.link);
     c.latency.io_ms = transfer_ms(static_cast<double>(p.input_bytes + p.output_bytes), pf.link);
     c.latency.overhead_ms = pf.link.invoke_overhead_us * 1e-3;
     c.energy.compute_mj = pf.energy.mac_pj * macs * 1e-9;
-    c.energy.transfer_mj = pf.energy.link_byte_pj *
-                           static_cast<double>(p.streamed_bytes + p.input_bytes + p.output_bytes) *
-                           1e-9;
+    c.energy.transfer_mj = pf.energy.link_byte_pj * static_cast<double>(p.link_bytes()) * 1e-9;
   }
   c.latency.host_ms = static_cast<double>(p.cpu_macs) / (pf.host.gmacs * 1e9) * 1e3 +
                       static_cast<double>(p.cpu_elements) * pf.host.ns_per_element * 1e-6;
@@ -66,7 +65,7 @@ Simulation simulate(const Graph& graph, const std::vector<OpRange>& segments,
     s.latency_ms += c.latency_ms();
     s.energy_mj += c.energy_mj();
     s.bottleneck_ms = std::max(s.bottleneck_ms, c.latency_ms());
-    link_bytes += static_cast<double>(p.streamed_bytes + p.input_bytes + p.output_bytes);
+    link_bytes += static_cast<double>(p.link_bytes());
   }
   if (platform.shared_link_mb_s > 0) {
     s.shared_link_ms = link_bytes / (platform.shared_link_mb_s * 1e6) * 1e3;

@@ -20,8 +20,11 @@
 namespace tpulab::device {
 
 struct LatencyBreakdown {
-  double compute_ms = 0, weights_ms = 0, io_ms = 0, host_ms = 0, overhead_ms = 0;
-  double total_ms() const { return compute_ms + weights_ms + io_ms + host_ms + overhead_ms; }
+  double compute_ms = 0, weights_ms = 0, instructions_ms = 0, io_ms = 0, host_ms = 0,
+         overhead_ms = 0;
+  double total_ms() const {
+    return compute_ms + weights_ms + instructions_ms + io_ms + host_ms + overhead_ms;
+  }
 };
 
 struct EnergyBreakdown {

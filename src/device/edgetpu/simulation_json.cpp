@@ -20,6 +20,7 @@ nlohmann::json segment_to_json(const Placement& p, const Cost& c, const Platform
           {"latency_ms", c.latency_ms()},
           {"compute_ms", c.latency.compute_ms},
           {"weights_ms", c.latency.weights_ms},
+          {"instructions_ms", c.latency.instructions_ms},
           {"io_ms", c.latency.io_ms},
           {"host_ms", c.latency.host_ms},
           {"overhead_ms", c.latency.overhead_ms},
