@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "common/error.h"
 #include "power/emulator/emulator.h"
 #include "power/powersensor3.h"
@@ -24,17 +26,27 @@ emu::EmulatorOptions constant_load(uint64_t marker_delay_frames) {
   return o;
 }
 
+// An emulated PowerSensor3 under a constant load, its source, and options that record the
+// command `true` into a temporary trace.
+struct RecordingOfTrue {
+  emu::Emulator emulator;
+  std::optional<PowerSensor3Source> source;
+  testing::TempDir dir;
+  RecordOptions options;
+  explicit RecordingOfTrue(uint64_t marker_delay_frames)
+      : emulator(constant_load(marker_delay_frames)) {
+    emulator.start();
+    source.emplace(emulator.device_path());
+    options.out = (dir / "run.csv").string();
+    options.command = {"true"};
+  }
+};
+
 TEST(Recorder, ACommandIsBracketedEvenWhenMarkersComeBackLate) {
   // 4000 frames = 0.2 s between asking for a marker and the marked frame: far more than a quick
   // command takes, so 'E' is asked for long before the device has sent it.
-  emu::Emulator e(constant_load(4000));
-  e.start();
-  PowerSensor3Source ps(e.device_path());
-  testing::TempDir dir;
-  RecordOptions o;
-  o.out = (dir / "run.csv").string();
-  o.command = {"true"};
-  const RecordResult r = record(ps, o);
+  RecordingOfTrue rec(4000);
+  const RecordResult r = record(*rec.source, rec.options);
   EXPECT_EQ(r.ended_by, "command");
   EXPECT_EQ(r.command_status, 0);
   ASSERT_EQ(r.markers.size(), 2u);
@@ -47,32 +59,26 @@ TEST(Recorder, ACommandIsBracketedEvenWhenMarkersComeBackLate) {
   EXPECT_GE(r.intervals[0].seconds, 4000 / 20000.0 - 1e-9);
   EXPECT_NEAR(r.intervals[0].watts, 24.0, 0.3);
   // Both marked frames are in the trace, at the frames the device marked.
-  const Trace t = read_trace(o.out);
+  const Trace t = read_trace(rec.options.out);
   ASSERT_EQ(t.rows.size(), r.samples_written);
   int marked = 0;
   for (const auto& row : t.rows) marked += row.marker != 0;
   EXPECT_EQ(marked, 2);
-  EXPECT_EQ(e.truth().marker_frames.size(), 2u);
+  EXPECT_EQ(rec.emulator.truth().marker_frames.size(), 2u);
 }
 
 TEST(Recorder, AMarkerThatNeverComesBackIsAnErrorAndTheTraceIsKept) {
   // The device would mark a frame only after 10 s; the recorder waits at most 0.5 s.
-  emu::Emulator e(constant_load(200000));
-  e.start();
-  PowerSensor3Source ps(e.device_path());
-  testing::TempDir dir;
-  RecordOptions o;
-  o.out = (dir / "run.csv").string();
-  o.command = {"true"};
-  o.source_timeout_s = 0.5;
+  RecordingOfTrue rec(200000);
+  rec.options.source_timeout_s = 0.5;
   try {
-    record(ps, o);
+    record(*rec.source, rec.options);
     FAIL() << "expected an error";
   } catch (const IoError& err) {
     EXPECT_NE(std::string(err.what()).find("marker 'B' did not come back"), std::string::npos)
         << err.what();
   }
-  EXPECT_GT(read_trace(o.out).rows.size(), 1000u);
+  EXPECT_GT(read_trace(rec.options.out).rows.size(), 1000u);
 }
 
 }  // namespace
