@@ -52,11 +52,6 @@ class WindowSink final : public SampleSink {
 
 using Clock = std::chrono::steady_clock;
 
-Clock::time_point deadline_after(double seconds) {
-  return Clock::now() +
-         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
 // Polls rather than sleeping for baseline_s: the source's clock is what counts (a replayed
 // timeline may run faster or slower than the wall clock).
 State wait_until_source_time(PowerSource& source, double time_s, double timeout_s) {

@@ -116,9 +116,7 @@ RecordResult record(PowerSource& source, const RecordOptions& options) {
     const State now = source.read();  // throws once the source has failed
     if (options.progress && Clock::now() >= next_progress) {
       options.progress(now, source.stats());
-      next_progress =
-          Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(options.progress_interval_s));
+      next_progress = deadline_after(options.progress_interval_s);
     }
     if (options.interrupt && options.interrupt->load()) {
       interrupted = true;

@@ -73,10 +73,14 @@ std::vector<MarkerInterval> intervals_between(std::span<const Marker> markers) {
   return out;
 }
 
+std::chrono::steady_clock::time_point deadline_after(double seconds) {
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+             std::chrono::duration<double>(seconds));
+}
+
 Marker wait_for_marker(PowerSource& source, char label, size_t from, double timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(timeout_s));
+  const auto deadline = deadline_after(timeout_s);
   for (;;) {
     const std::vector<Marker> markers = source.markers();
     for (size_t i = from; i < markers.size(); ++i)

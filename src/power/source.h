@@ -3,6 +3,7 @@
 // and sinks that see every sample (the trace recorder is one).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -127,5 +128,8 @@ class PowerSource {
 // so a marker is not there a fixed number of samples after mark(). Throws if the source fails,
 // finishes or `timeout_s` passes first.
 Marker wait_for_marker(PowerSource& source, char label, size_t from, double timeout_s);
+
+// now + seconds on the steady clock, for the loops that wait on a source.
+std::chrono::steady_clock::time_point deadline_after(double seconds);
 
 }  // namespace tpulab::power

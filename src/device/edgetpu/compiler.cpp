@@ -150,9 +150,8 @@ bool fused_activation_free(const Op& op) {
 }  // namespace
 
 std::string tpu_unsupported_reason(const Subgraph& sg, const Op& op, const ChipSpec& chip) {
-  if (op.is_custom())
-    return op.custom_name == kEdgeTpuCustomOp ? "already compiled for the Edge TPU"
-                                              : "custom op " + op.custom_name;
+  // An edgetpu-custom-op never gets here: SegmentCompiler refuses compiled models.
+  if (op.is_custom()) return "custom op " + op.custom_name;
   // Types first: the TPU computes only on 8-bit integers (int32 biases, int16 LSTM state).
   auto check_type = [&](int32_t t) -> std::string {
     if (t < 0) return {};
