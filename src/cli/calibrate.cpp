@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "common/mapped_file.h"
+#include "common/file_io.h"
 #include "common/table.h"
 #include "device/edgetpu/calibration.h"
 

@@ -6,18 +6,21 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/error.h"
+#include "common/file_io.h"
+#include "common/json_text.h"
 #include "common/table.h"
 #include "engine/datasets.h"
 #include "engine/evaluate.h"
 #include "engine/interpreter.h"
 #include "model/tflite.h"
+#include "model/zoo/model_spec.h"
 
 namespace tpulab::cli {
 
@@ -49,7 +52,7 @@ void print_progress(int32_t done, int32_t total) {
 void eval(const EvalArgs& a) {
   if (a.mean.has_value() != a.std.has_value()) throw UsageError("--mean and --std go together", "");
   const engine::KernelSet kernels = engine::kernel_set_from_name(a.kernels);
-  const Graph graph = read_tflite(a.model);
+  const Graph graph = load_model(a.model);
   const std::string name = engine::model_display_name(a.model);
   const engine::LabeledImages data = engine::load_dataset(a.dataset, a.data_dir);
 
@@ -71,8 +74,7 @@ void eval(const EvalArgs& a) {
       for (int32_t v : r.confusion[i]) row.push_back(std::to_string(v));
       t.add(row);
     }
-    std::ofstream f(a.confusion_csv, std::ios::trunc);
-    if (!(f << t.csv())) throw IoError("cannot write file", a.confusion_csv);
+    write_text_atomic(a.confusion_csv, t.csv());
   }
 
   if (a.json) {
@@ -96,7 +98,7 @@ void eval(const EvalArgs& a) {
            {"images_per_second", r.images_per_second()},
            {"per_class", per_class},
            {"confusion", r.confusion}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", json_text(j));
     return;
   }
   fmt::print(
@@ -129,17 +131,19 @@ void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd =
       app.add_subcommand("eval", "Accuracy of a classifier on a labelled dataset (CPU engine)");
-  cmd->add_option("model", args->model, "TFLite model")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "Model file (.tflite) or zoo:NAME")->required();
   cmd->add_option("--dataset", args->dataset, "fashion-mnist[:test|:train]")->required();
   cmd->add_option("--data-dir", args->data_dir,
                   fmt::format("Dataset folder (default {})", engine::kFashionMnistDir));
-  cmd->add_option("--limit", args->limit, "Only the first N images")->check(CLI::PositiveNumber);
+  cmd->add_option("--limit", args->limit, "Only the first N images")->check(whole_number(1));
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)")
-      ->check(CLI::Range(1, 256));
+      ->check(whole_number(1, 256));
   cmd->add_option("--kernels", args->kernels, "Kernel set")
       ->check(CLI::IsMember({"reference", "optimized"}));
-  cmd->add_option("--mean", args->mean, "Pixel normalization: real = (pixel - mean) / std");
-  cmd->add_option("--std", args->std, "Pixel normalization: real = (pixel - mean) / std");
+  cmd->add_option("--mean", args->mean, "Pixel normalization: real = (pixel - mean) / std")
+      ->check(real_number(-1e6, 1e6));
+  cmd->add_option("--std", args->std, "Pixel normalization: real = (pixel - mean) / std")
+      ->check(real_number(0, 1e6, true));
   cmd->add_option("--confusion-csv", args->confusion_csv, "Write the confusion matrix as CSV");
   cmd->add_flag("--json", args->json, "Machine-readable output");
   cmd->callback([args] { eval(*args); });

@@ -8,12 +8,14 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "common/mapped_file.h"
+#include "common/file_io.h"
+#include "common/json_text.h"
 #include "common/table.h"
 #include "model/analysis.h"
 #include "model/dot.h"
 #include "model/edgetpu_package.h"
 #include "model/tflite.h"
+#include "model/zoo/model_spec.h"
 
 namespace tpulab::cli {
 
@@ -209,19 +211,19 @@ void add_inspect_command(CLI::App& app) {
     std::string model, format = "table", dot;
   };
   auto opts = std::make_shared<Opts>();
-  cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
+  cmd->add_option("model", opts->model, "Model file (.tflite) or zoo:NAME")->required();
   cmd->add_option("--format", opts->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_option("--dot", opts->dot, "Also write the op graph as Graphviz DOT to this file");
   cmd->callback([opts] {
-    Graph graph = read_tflite(opts->model);
+    Graph graph = load_model(opts->model);
     Report r{opts->model, graph, analyze(graph), edgetpu_ops(graph, opts->model)};
     if (!opts->dot.empty()) {
       std::string dot = to_dot(graph);
       write_file_atomic(opts->dot, {reinterpret_cast<const uint8_t*>(dot.data()), dot.size()});
     }
     if (opts->format == "json")
-      std::cout << to_json(r).dump(2) << "\n";
+      std::cout << json_text(to_json(r)) << "\n";
     else if (opts->format == "csv")
       std::cout << op_table(r).csv();
     else

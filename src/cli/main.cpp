@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -35,6 +36,13 @@ int main(int argc, char** argv) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "error: {}\nRun with --help for usage.\n", e.what());
+    return 2;
+  } catch (const tpulab::FieldError& e) {
+    // The library names its option fields; this front end calls them --flags.
+    std::string flag = "--" + e.field();
+    for (char& c : flag)
+      if (c == '_') c = '-';
+    fmt::print(stderr, "error: {} ({})\n", e.problem(), flag);
     return 2;
   } catch (const tpulab::UsageError& e) {
     fmt::print(stderr, "error: {}\n", e.what());

@@ -8,11 +8,14 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/platform_options.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "common/table.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "model/zoo/model_spec.h"
 #include "partition/measured_latency.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
@@ -21,17 +24,23 @@ namespace tpulab::cli {
 
 namespace {
 
+// More segments than any board has TPUs, with room for studies of hypothetical ones.
+constexpr int kMaxSegments = 1024;
+
 // "4" -> {4}; "1..8" -> {1, ..., 8}.
 std::vector<int> parse_counts(const std::string& text) {
   auto number = [&](const std::string& s) {
     try {
       size_t used = 0;
       int v = std::stoi(s, &used);
-      if (used == s.size()) return v;
+      if (used == s.size() && v >= 1 && v <= kMaxSegments) return v;
     } catch (const std::exception&) {
     }
-    throw UsageError(fmt::format("-n takes a segment count or a range like 1..8 (got '{}')", text),
-                     "-n");
+    throw UsageError(
+        fmt::format("-n takes a segment count of at least 1 and at most {}, or a range "
+                    "like 1..8 (got '{}')",
+                    kMaxSegments, text),
+        "-n");
   };
   auto dots = text.find("..");
   if (dots == std::string::npos) return {number(text)};
@@ -90,7 +99,7 @@ void add_segment_command(CLI::App& app) {
     bool compare = false, json = false, csv = false, measure = false;
   };
   auto opts = std::make_shared<Opts>();
-  cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
+  cmd->add_option("model", opts->model, "Model file (.tflite) or zoo:NAME")->required();
   cmd->add_option("-n,--segments", opts->counts,
                   "Number of segments K (with --compare: a range, 1..8)")
       ->required();
@@ -101,10 +110,12 @@ void add_segment_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--min-throughput", opts->min_throughput,
                   "Latency objective: inferences/s the pipeline must reach (default: the params "
-                  "split's)");
+                  "split's)")
+      ->check(real_number(0, 1e12, true));
   cmd->add_option("--diff-threshold-ms", opts->diff_threshold_ms,
                   "Profile strategy: stop bisecting at this gap (libcoral's default 1 ms)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(real_number(0, 1e6, true));
   add_platform_options(cmd, opts->platform);
   cmd->add_option("--out", opts->out, "Folder for the segment files and plan.json");
   cmd->add_flag("--compare", opts->compare, "Print every strategy side by side for each K");
@@ -113,7 +124,8 @@ void add_segment_command(CLI::App& app) {
                 "(one thread) instead of the device model's");
   cmd->add_option("--measure-runs", opts->measure_runs,
                   "With --measure: timed runs per segment (the median counts)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(1, 100000));
   cmd->add_flag("--json", opts->json, "Print JSON");
   cmd->add_flag("--csv", opts->csv, "With --compare: print CSV");
   cmd->callback([opts] {
@@ -133,8 +145,8 @@ void add_segment_command(CLI::App& app) {
       throw UsageError(fmt::format("--measure-runs takes at least 1 (got {})", opts->measure_runs),
                        "--measure-runs");
     const std::vector<int> counts = parse_counts(opts->counts);
-    Graph g = read_tflite(opts->model);
-    const std::string stem = std::filesystem::path(opts->model).stem().string();
+    Graph g = load_model(opts->model);
+    const std::string stem = model_name(opts->model);
 
     if (opts->compare) {
       for (int k : counts) partition::check_partitionable(g, k, pf);
@@ -150,7 +162,7 @@ void add_segment_command(CLI::App& app) {
                          {"throughput_ips", r.plans[s].simulation.throughput_ips},
                          {"latency_ms", r.plans[s].simulation.latency_ms},
                          {"solve_ms", r.solve_ms[s]}});
-        std::cout << j.dump(2) << "\n";
+        std::cout << json_text(j) << "\n";
         return;
       }
       TextTable t({"K", "params ips", "profile ips", "optimal ips", "opt/params", "opt/profile",
@@ -201,7 +213,7 @@ void add_segment_command(CLI::App& app) {
     if (opts->json) {
       nlohmann::json j = partition::plan_to_json(g, plan, pf, stem, po.objective);
       if (opts->measure) j["measured_cpu_ms"] = measured_ms;
-      std::cout << j.dump(2) << "\n";
+      std::cout << json_text(j) << "\n";
       return;
     }
     fmt::print("{}: {} segments by {} (objective {}{})\n", opts->model, plan.segments(),

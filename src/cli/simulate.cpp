@@ -5,13 +5,16 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/platform_options.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "common/table.h"
 #include "device/edgetpu/cost.h"
 #include "device/edgetpu/simulation_json.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "model/zoo/model_spec.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
 
@@ -26,15 +29,16 @@ void add_simulate_command(CLI::App& app) {
     bool json = false;
   };
   auto opts = std::make_shared<Opts>();
-  cmd->add_option("model", opts->model, "Model file (.tflite)")->required();
+  cmd->add_option("model", opts->model, "Model file (.tflite) or zoo:NAME")->required();
   add_platform_options(cmd, opts->platform);
   auto* seg = cmd->add_option("--segments", opts->segments,
-                              "Split into K segments by parameter bytes (edgetpu_compiler's rule)");
+                              "Split into K segments by parameter bytes (edgetpu_compiler's rule)")
+                  ->check(whole_number(1, 1024));
   cmd->add_option("--plan", opts->plan, "Segments from a plan.json")->excludes(seg);
   cmd->add_flag("--json", opts->json, "Print JSON");
   cmd->callback([opts] {
     const device::Platform pf = load_platform(opts->platform);
-    Graph g = read_tflite(opts->model);
+    Graph g = load_model(opts->model);
     auto n = static_cast<int32_t>(g.main().ops.size());
     if (n == 0) throw UsageError("the model has no ops", opts->model);
     std::vector<device::OpRange> segments =
@@ -44,7 +48,7 @@ void add_simulate_command(CLI::App& app) {
     for (const auto& p : s.placements)
       for (const auto& w : p.warnings) fmt::print(stderr, "warning: {}\n", w);
     if (opts->json) {
-      std::cout << device::simulation_to_json(s, pf).dump(2) << "\n";
+      std::cout << json_text(device::simulation_to_json(s, pf)) << "\n";
       return;
     }
     fmt::print("{} on {} ({})\n", opts->model, pf.name, pf.description);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/table.h"
 #include "model/analysis.h"
 #include "model/tflite.h"
@@ -34,9 +35,11 @@ void add_zoo_command(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
   auto* build = cmd->add_subcommand("build", "Write a zoo model as a .tflite file");
   build->add_option("name", opts->name, "Model name (see `tpulab zoo list`)")->required();
-  build->add_option("--input", opts->zoo.input, "Square input resolution (default: the model's)");
-  build->add_option("--width", opts->zoo.width, "Width multiplier (MobileNets)");
-  build->add_option("--seed", opts->zoo.seed, "Weight seed");
+  build->add_option("--input", opts->zoo.input, "Square input resolution (default: the model's)")
+      ->check(whole_number(1, 2048));
+  build->add_option("--width", opts->zoo.width, "Width multiplier (MobileNets)")
+      ->check(real_number(0.1, 2.0));
+  build->add_option("--seed", opts->zoo.seed, "Weight seed")->check(unsigned_number());
   build->add_option("-o,--output", opts->out, "Output .tflite file")->required();
   build->callback([opts] {
     Graph g = zoo::build_zoo_model(opts->name, opts->zoo);

@@ -36,10 +36,26 @@ class ModelError : public Error {
       : Error(file.empty() ? what : file + ": " + what, where) {}
 };
 
+// An input file other than a model (plan, platform, profile, trace, table) is malformed: the
+// message names the file and the field.
+class FormatError : public Error {
+ public:
+  using Error::Error;
+};
+
 // The user asked for something that is not valid (a bad argument value).
 class UsageError : public Error {
  public:
   using Error::Error;
+};
+
+// An option field the caller set is out of range. `field` is the library's name for it
+// ("width", "in_flight"); each front end names it its own way (the CLI as --width and
+// --in-flight, Python as the keyword argument), so library messages never name a CLI flag.
+class FieldError : public UsageError {
+ public:
+  FieldError(const std::string& field, const std::string& what) : UsageError(what, field) {}
+  const std::string& field() const { return where(); }
 };
 
 // A well-formed request that this build cannot serve (an op without a kernel, ...).

@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "device/embedded_platforms.h"
 
 namespace tpulab::device {
@@ -18,11 +22,7 @@ namespace {
 constexpr const char* kProfileName = "calibrated_profile";
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open file", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_text_file(path, file_limits::kConfig, "TOML file");
 }
 
 toml::table parse_toml(const std::string& text, const std::string& source) {
@@ -50,6 +50,13 @@ class Keys {
     if (!v || !std::isfinite(*v) || *v < 0)
       throw UsageError(fmt::format("'{}' must be a non-negative number", k), where_);
     return *v;
+  }
+  // A whole number within [lo, hi]: 4.7 and 1e300 are typos, not sizes.
+  int64_t whole(const std::string& k, int64_t fallback, int64_t lo, int64_t hi) {
+    const double v = number(k, static_cast<double>(fallback));
+    if (v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
+      throw UsageError(fmt::format("'{}' must be a whole number from {} to {}", k, lo, hi), where_);
+    return static_cast<int64_t>(v);
   }
   std::string text(const std::string& k, const std::string& fallback, bool required = false) {
     used_.insert(k);
@@ -158,24 +165,102 @@ CalibratedProfile load_profile_file(const std::string& path) {
   return parse_profile(read_text(path), path);
 }
 
+namespace {
+
+// A TOML basic string: the text of a profile that loaded (`source`, link and host kinds) may hold
+// quotes, backslashes and control characters, which must not end up raw in the file.
+std::string toml_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\u{:04X}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
+}
+
+// A key bare where TOML allows it, else quoted ("usb 3" or "a.b" would change the table).
+std::string toml_key(std::string_view k) {
+  const bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  return bare ? std::string(k) : toml_quoted(k);
+}
+
+}  // namespace
+
 std::string profile_to_toml(const CalibratedProfile& p) {
   std::string s =
       "# Fitted by `tpulab calibrate` (least squares on log error). Each value is a\n"
       "# free parameter of the Edge TPU model; see src/device/edgetpu/spec.h and\n"
       "# src/device/platform.h for what it means.\n";
-  s += fmt::format("source = \"{}\"\n\n[chip]\n", p.source);
+  s += fmt::format("source = {}\n\n[chip]\n", toml_quoted(p.source));
   s += fmt::format("mac_efficiency = {:.6g}\n", p.chip.mac_efficiency);
   s += fmt::format("depthwise_mac_factor = {:.6g}\n", p.chip.depthwise_mac_factor);
   s += fmt::format("op_overhead_us = {:.6g}\n", p.chip.op_overhead_us);
   s += fmt::format("vector_elements_per_cycle = {:.6g}\n", p.chip.vector_elements_per_cycle);
   for (const auto& [kind, l] : p.links)
-    s += fmt::format("\n[link.{}]\neffective_mb_s = {:.6g}\ninvoke_overhead_us = {:.6g}\n", kind,
-                     l.effective_mb_s, l.invoke_overhead_us);
+    s += fmt::format("\n[link.{}]\neffective_mb_s = {:.6g}\ninvoke_overhead_us = {:.6g}\n",
+                     toml_key(kind), l.effective_mb_s, l.invoke_overhead_us);
   for (const auto& [kind, h] : p.hosts)
-    s += fmt::format("\n[host.{}]\ngmacs = {:.6g}\nns_per_element = {:.6g}\n", kind, h.gmacs,
-                     h.ns_per_element);
+    s += fmt::format("\n[host.{}]\ngmacs = {:.6g}\nns_per_element = {:.6g}\n", toml_key(kind),
+                     h.gmacs, h.ns_per_element);
   return s;
 }
+
+namespace {
+
+// Every ChipSpec field, as the [chip] table of a platform TOML names it: a study can change any
+// of them without recompiling (spec.h says what each means and where its value comes from).
+void read_chip_spec(Keys& chip, ChipSpec& c) {
+  constexpr int64_t kBig = int64_t{1} << 40;
+  c.macs_per_cycle = chip.whole("macs_per_cycle", c.macs_per_cycle, 1, kBig);
+  c.sram_bytes = chip.whole("sram_bytes", c.sram_bytes, 0, kBig);
+  c.activation_reserve_factor =
+      chip.number("activation_reserve_factor", c.activation_reserve_factor);
+  c.activation_reserve_cap_bytes =
+      chip.whole("activation_reserve_cap_bytes", c.activation_reserve_cap_bytes, 0, kBig);
+  struct Field {
+    const char* key;
+    int32_t ChipSpec::*member;
+    int32_t lo;
+  };
+  static constexpr Field kFields[] = {
+      {"in_channel_quantum", &ChipSpec::in_channel_quantum, 1},
+      {"out_channel_quantum", &ChipSpec::out_channel_quantum, 1},
+      {"small_out_channel_quantum", &ChipSpec::small_out_channel_quantum, 1},
+      {"tiny_out_channels", &ChipSpec::tiny_out_channels, 1},
+      {"depthwise_channel_quantum", &ChipSpec::depthwise_channel_quantum, 1},
+      {"depthwise_tap_bytes", &ChipSpec::depthwise_tap_bytes, 0},
+      {"bias_bytes", &ChipSpec::bias_bytes, 0},
+      {"per_channel_quant_bytes", &ChipSpec::per_channel_quant_bytes, 0},
+      {"softmax_bytes_per_class", &ChipSpec::softmax_bytes_per_class, 0},
+      {"softmax_class_quantum", &ChipSpec::softmax_class_quantum, 1},
+      {"softmax_extra_bytes", &ChipSpec::softmax_extra_bytes, 0},
+      {"softmax_extra_min_classes", &ChipSpec::softmax_extra_min_classes, 0},
+      {"lstm_extra_bytes", &ChipSpec::lstm_extra_bytes, 0},
+      {"layer_alignment_bytes", &ChipSpec::layer_alignment_bytes, 1},
+      {"mac_out_channel_quantum", &ChipSpec::mac_out_channel_quantum, 1},
+      {"mac_in_channel_quantum", &ChipSpec::mac_in_channel_quantum, 1},
+      {"mac_depthwise_channel_quantum", &ChipSpec::mac_depthwise_channel_quantum, 1},
+      {"max_softmax_elements", &ChipSpec::max_softmax_elements, 0},
+      {"max_resize_factor", &ChipSpec::max_resize_factor, 1},
+  };
+  for (const Field& f : kFields)
+    c.*f.member = static_cast<int32_t>(chip.whole(f.key, c.*f.member, f.lo, INT32_MAX));
+  c.instruction_bytes_base =
+      chip.whole("instruction_bytes_base", c.instruction_bytes_base, 0, kBig);
+  c.instruction_bytes_per_op =
+      chip.whole("instruction_bytes_per_op", c.instruction_bytes_per_op, 0, kBig);
+}
+
+}  // namespace
 
 Platform parse_platform(const std::string& text, const std::string& source,
                         const CalibratedProfile& profile) {
@@ -193,13 +278,7 @@ Platform parse_platform(const std::string& text, const std::string& source,
 
   Keys chip(top.table("chip"), source + " [chip]");
   p.chip.clock = parse_clock_mode(chip.text("clock", "max"));
-  p.chip.sram_bytes =
-      static_cast<int64_t>(chip.number("sram_bytes", static_cast<double>(p.chip.sram_bytes)));
-  p.chip.macs_per_cycle = static_cast<int64_t>(
-      chip.number("macs_per_cycle", static_cast<double>(p.chip.macs_per_cycle)));
-  p.chip.activation_reserve_cap_bytes = static_cast<int64_t>(chip.number(
-      "activation_reserve_cap_bytes", static_cast<double>(p.chip.activation_reserve_cap_bytes)));
-  if (p.chip.macs_per_cycle <= 0) throw UsageError("macs_per_cycle must be positive", source);
+  read_chip_spec(chip, p.chip);
   chip.reject_unknown();
 
   const std::string link_where = source + " [link]";

@@ -53,6 +53,14 @@ struct Platform {
   EnergySpec energy;
 };
 
+// Milliseconds a link of `mb_s` MB/s is busy carrying `bytes`: the one formula the device
+// model, the partitioner and both pipeline runtimes use for a shared host link.
+inline double link_transfer_ms(double bytes, double mb_s) { return bytes / (mb_s * 1e6) * 1e3; }
+// The same for the platform's shared host link; 0 when it has none.
+inline double shared_link_ms(const Platform& p, double bytes) {
+  return p.shared_link_mb_s > 0 ? link_transfer_ms(bytes, p.shared_link_mb_s) : 0.0;
+}
+
 // Names of the built-in platforms ("usb3-1x", ...).
 std::vector<std::string> platform_names();
 // A built-in platform with the built-in calibrated profile (or `profile` when given).

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace tpulab::engine {
 
@@ -33,6 +34,24 @@ bool read_exact(gzFile f, uint8_t* out, size_t n) {
 }
 
 }  // namespace
+
+std::vector<std::string> read_labels(const std::string& path) {
+  const std::string text = read_text_file(path, file_limits::kLabels, "label file");
+  if (text.empty()) throw IoError("the label file is empty", path);
+  if (text.find('\0') != std::string::npos || valid_utf8(text) != text)
+    throw IoError("the label file is not text (one class name per line)", path);
+  std::vector<std::string> lines;
+  size_t first = 0;
+  while (first < text.size()) {
+    size_t end = text.find('\n', first);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(first, end - first);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    first = end + 1;
+  }
+  return lines;
+}
 
 IdxArray read_idx(const std::string& path) {
   std::error_code ec;

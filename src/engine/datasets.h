@@ -30,6 +30,10 @@ struct LabeledImages {
   }
 };
 
+// A label file: one class name per line, line i naming class i (a trailing \r is dropped).
+// IoError when it is not a readable regular file, empty, or binary (NUL bytes, invalid UTF-8).
+std::vector<std::string> read_labels(const std::string& path);
+
 // Where dataset-fashion-mnist installs its files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 

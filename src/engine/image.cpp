@@ -6,17 +6,54 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace tpulab::engine {
 
 namespace {
 // Larger images are refused rather than risk a huge allocation from a corrupt header.
 constexpr int64_t kMaxPixels = int64_t{1} << 28;
+
+uint32_t le32(std::span<const uint8_t> b, size_t at) {
+  return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 |
+         uint32_t{b[at + 3]} << 24;
+}
+
+// stb_image decodes a truncated BMP or JPEG as if the missing pixels were black and reports
+// success; a cut-off file must be an error, not a confident classification of half an image.
+void check_complete(std::span<const uint8_t> b, const std::string& name) {
+  if (b.size() >= 2 && b[0] == 'B' && b[1] == 'M') {
+    if (b.size() < 54) throw IoError("truncated BMP image (no complete header)", name);
+    const uint32_t data_offset = le32(b, 10);
+    const uint32_t header_size = le32(b, 14);
+    if (header_size < 40) return;  // OS/2 BMPs: stb checks those itself
+    const auto width = static_cast<int32_t>(le32(b, 18));
+    const auto height = static_cast<int32_t>(le32(b, 22));
+    const uint32_t bits = uint32_t{b[28]} | uint32_t{b[29]} << 8;
+    const uint32_t compression = le32(b, 30);
+    if (compression != 0 && compression != 3) return;  // RLE: length depends on the data
+    const int64_t w = width < 0 ? -int64_t{width} : width;
+    const int64_t h = height < 0 ? -int64_t{height} : height;
+    const int64_t row = (w * bits + 31) / 32 * 4;
+    const int64_t need = int64_t{data_offset} + row * h;
+    if (static_cast<int64_t>(b.size()) < need)
+      throw IoError(
+          fmt::format("truncated BMP image: {} bytes, the header needs {}", b.size(), need), name);
+  } else if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) {
+    // The end-of-image marker must follow the last start-of-scan (FF D9 inside entropy-coded
+    // data is impossible: 0xFF bytes there are stuffed as FF 00).
+    size_t last_sos = 0, last_eoi = 0;
+    for (size_t i = 0; i + 1 < b.size(); ++i) {
+      if (b[i] != 0xFF) continue;
+      if (b[i + 1] == 0xDA) last_sos = i;
+      if (b[i + 1] == 0xD9) last_eoi = i;
+    }
+    if (last_eoi <= last_sos) throw IoError("truncated JPEG image (no end-of-image marker)", name);
+  }
+}
 }  // namespace
 
 Image decode_image(std::span<const uint8_t> bytes, const std::string& name, int channels) {
@@ -24,6 +61,7 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& name, int 
     throw UsageError(fmt::format("images decode to 1 or 3 channels, not {}", channels), name);
   if (bytes.empty()) throw IoError("image file is empty", name);
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw IoError("image file is too large", name);
+  check_complete(bytes, name);
   const auto len = static_cast<int>(bytes.size());
   int w = 0, h = 0, n = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n))
@@ -44,11 +82,7 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& name, int 
 }
 
 Image read_image(const std::string& path, int channels) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError("cannot open image", path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw IoError("cannot read image", path);
-  return decode_image(bytes, path, channels);
+  return decode_image(read_file(path, file_limits::kImage, "image"), path, channels);
 }
 
 Image resize_bilinear(const Image& image, int width, int height) {

@@ -156,24 +156,13 @@ void Interpreter::plan_and_allocate(int threads) {
 
   // Lifetimes: from the producer (or the start) to the last consumer. Inputs and outputs live
   // through the whole invoke so callers can write inputs once and read outputs afterwards.
+  const TensorUses uses = tensor_uses(sg);
   std::vector<int32_t> first(n, -1), last(n, -1);
-  auto touch = [&](int32_t t, int32_t at) {
-    auto i = static_cast<size_t>(t);
-    if (first[i] < 0 || at < first[i]) first[i] = at;
-    last[i] = std::max(last[i], at);
-  };
-  for (int32_t t : sg.inputs) {
-    touch(t, 0);
-    touch(t, num_ops);
+  for (size_t i = 0; i < n; ++i) {
+    if (!uses.used(i)) continue;
+    first[i] = uses.first(i);
+    last[i] = uses.graph_input[i] || uses.graph_output[i] ? num_ops : uses.last(i);
   }
-  for (int32_t i = 0; i < num_ops; ++i) {
-    const Op& op = sg.ops[static_cast<size_t>(i)];
-    for (int32_t t : op.inputs)
-      if (t != kNoTensor) touch(t, i);
-    for (int32_t t : op.outputs) touch(t, i);
-    for (int32_t t : op.intermediates) touch(t, i);
-  }
-  for (int32_t t : sg.outputs) touch(t, num_ops);
 
   std::vector<BufferRequest> requests;
   std::vector<TensorRef*> owners;  // nullptr: op scratch

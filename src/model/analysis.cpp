@@ -80,37 +80,24 @@ int64_t op_weight_bytes(const Subgraph& sg, const Op& op) {
 
 int64_t peak_activation_bytes(const Subgraph& sg, int32_t* at_op) {
   const auto n_ops = static_cast<int32_t>(sg.ops.size());
-  const size_t n = sg.tensors.size();
-  std::vector<int32_t> first(n, -2), last(n, -2);  // -2: never live
-  auto touch = [&](int32_t t, int32_t step) {
-    if (t < 0 || sg.tensors[static_cast<size_t>(t)].is_constant()) return;
-    auto& f = first[static_cast<size_t>(t)];
-    auto& l = last[static_cast<size_t>(t)];
-    f = (f == -2) ? step : std::min(f, step);
-    l = std::max(l, step);
-  };
-  for (int32_t t : sg.inputs) touch(t, 0);
-  for (int32_t i = 0; i < n_ops; ++i) {
-    for (int32_t t : sg.ops[static_cast<size_t>(i)].inputs) touch(t, i);
-    for (int32_t t : sg.ops[static_cast<size_t>(i)].outputs) touch(t, i);
-  }
-  for (int32_t t : sg.outputs) touch(t, std::max(n_ops - 1, 0));
-  for (size_t t = 0; t < n; ++t)
-    if (sg.tensors[t].is_variable && first[t] != -2) {  // state lives for the whole run
-      first[t] = 0;
-      last[t] = std::max(n_ops - 1, 0);
-    }
-  // Sweep: +size at first use, -size after last use.
-  std::vector<int64_t> delta(static_cast<size_t>(std::max(n_ops, 1)) + 1, 0);
-  for (size_t t = 0; t < n; ++t) {
-    if (first[t] == -2) continue;
-    int64_t size = sg.tensors[t].byte_size();
-    delta[static_cast<size_t>(first[t])] += size;
-    delta[static_cast<size_t>(last[t]) + 1] -= size;
+  const int32_t end = std::max(n_ops - 1, 0);
+  const TensorUses uses = tensor_uses(sg);
+  // Sweep: +size at first use, -size after last use. Activations only: an op's intermediates
+  // are engine scratch.
+  std::vector<int64_t> delta(static_cast<size_t>(end) + 2, 0);
+  for (size_t t = 0; t < sg.tensors.size(); ++t) {
+    const Tensor& x = sg.tensors[t];
+    if (!uses.used(t) || uses.scratch_op[t] >= 0 || x.is_constant()) continue;
+    int32_t first = uses.first(t), last = uses.last(t);
+    if (uses.graph_output[t] || x.is_variable) last = end;  // read after the run / state
+    if (x.is_variable) first = 0;
+    const int64_t size = x.byte_size();
+    delta[static_cast<size_t>(std::min(first, end))] += size;
+    delta[static_cast<size_t>(std::min(last, end)) + 1] -= size;
   }
   int64_t live = 0, peak = 0;
   int32_t peak_op = -1;
-  for (int32_t i = 0; i < std::max(n_ops, 1); ++i) {
+  for (int32_t i = 0; i <= end; ++i) {
     live += delta[static_cast<size_t>(i)];
     if (live > peak) {
       peak = live;

@@ -24,7 +24,7 @@ struct GraphStats {
   std::map<std::string, int> op_counts;  // by op name
   int64_t parameter_bytes = 0;           // all constant data (each buffer once)
   int64_t macs = 0;
-  int64_t peak_activation_bytes = 0;     // most non-constant bytes live at once, in execution order
+  int64_t peak_activation_bytes = 0;  // most non-constant bytes live at once, in execution order
   int32_t peak_at_op = -1;
 };
 

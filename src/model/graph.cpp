@@ -1,7 +1,9 @@
 #include "model/graph.h"
 
 #include <fmt/format.h>
+
 #include <fmt/ranges.h>
+#include <algorithm>
 
 namespace tpulab {
 
@@ -19,6 +21,14 @@ TensorUses tensor_uses(const Subgraph& sg) {
   TensorUses u;
   u.producer.assign(sg.tensors.size(), -1);
   u.consumers.assign(sg.tensors.size(), {});
+  u.scratch_op.assign(sg.tensors.size(), -1);
+  u.graph_input.assign(sg.tensors.size(), 0);
+  u.graph_output.assign(sg.tensors.size(), 0);
+  auto valid = [&](int32_t t) { return t >= 0 && static_cast<size_t>(t) < sg.tensors.size(); };
+  for (int32_t t : sg.inputs)
+    if (valid(t)) u.graph_input[static_cast<size_t>(t)] = 1;
+  for (int32_t t : sg.outputs)
+    if (valid(t)) u.graph_output[static_cast<size_t>(t)] = 1;
   for (size_t i = 0; i < sg.ops.size(); ++i) {
     const Op& op = sg.ops[i];
     for (int32_t t : op.inputs) {
@@ -30,8 +40,29 @@ TensorUses tensor_uses(const Subgraph& sg) {
       if (t >= 0 && static_cast<size_t>(t) < sg.tensors.size())
         u.producer[static_cast<size_t>(t)] = static_cast<int32_t>(i);
     }
+    for (int32_t t : op.intermediates)
+      if (valid(t)) u.scratch_op[static_cast<size_t>(t)] = static_cast<int32_t>(i);
   }
   return u;
+}
+
+bool TensorUses::used(size_t t) const {
+  return graph_input[t] || graph_output[t] || producer[t] >= 0 || !consumers[t].empty() ||
+         scratch_op[t] >= 0;
+}
+
+int32_t TensorUses::first(size_t t) const {
+  if (graph_input[t]) return 0;
+  if (producer[t] >= 0) return producer[t];
+  int32_t f = consumers[t].empty() ? scratch_op[t] : consumers[t].front();
+  if (scratch_op[t] >= 0) f = std::min(f, scratch_op[t]);
+  return std::max(f, 0);
+}
+
+int32_t TensorUses::last(size_t t) const {
+  int32_t l = first(t);
+  if (!consumers[t].empty()) l = std::max(l, consumers[t].back());
+  return std::max(l, scratch_op[t]);
 }
 
 std::string shape_string(const std::vector<int32_t>& shape) {

@@ -24,7 +24,9 @@ struct Quantization {
   int32_t axis = 0;             // the format's quantized_dimension
   Bytes custom;                 // the format's CustomQuantization details, if any
 
-  bool empty() const { return scale.empty() && zero_point.empty() && min.empty() && max.empty() && custom.empty(); }
+  bool empty() const {
+    return scale.empty() && zero_point.empty() && min.empty() && max.empty() && custom.empty();
+  }
   bool per_channel() const { return scale.size() > 1; }
   bool operator==(const Quantization&) const = default;
 };
@@ -35,10 +37,10 @@ struct Tensor {
   std::vector<int32_t> shape;
   std::vector<int32_t> shape_signature;  // empty when the file has none; -1 = dynamic dim
   Quantization quant;
-  Bytes data;                 // constant data; empty for activations
+  Bytes data;  // constant data; empty for activations
   bool is_variable = false;
   bool has_rank = false;
-  Bytes sparsity;             // the format's sparsity table (stand-alone flatbuffer), if any
+  Bytes sparsity;  // the format's sparsity table (stand-alone flatbuffer), if any
 
   bool is_constant() const { return !data.empty(); }
   int64_t num_elements() const;
@@ -87,10 +89,21 @@ struct Graph {
 };
 
 // Who produces and who consumes each tensor of a subgraph (derived on demand, never stored,
-// so it cannot go stale after an edit).
+// so it cannot go stale after an edit). Every lifetime convention is derived from it (activation
+// peaks, the engine's memory plan, the Edge TPU compiler's SRAM reserve and cut crossings), so
+// they cannot drift apart.
 struct TensorUses {
   std::vector<int32_t> producer;                // op index, or -1 (graph input or constant)
   std::vector<std::vector<int32_t>> consumers;  // op indices in execution order
+  std::vector<int32_t> scratch_op;  // the op using it as an intermediate (LSTM gates), or -1
+  std::vector<uint8_t> graph_input, graph_output;
+
+  // Read, written or exchanged with the caller at all.
+  bool used(size_t t) const;
+  // First and last op position it is alive at, inclusive: from its producer (graph inputs: 0; a
+  // tensor only read: its first reader) through its last reader.
+  int32_t first(size_t t) const;
+  int32_t last(size_t t) const;
 };
 TensorUses tensor_uses(const Subgraph& sg);
 

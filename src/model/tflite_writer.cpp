@@ -6,7 +6,7 @@
 #include <tuple>
 
 #include "common/error.h"
-#include "common/mapped_file.h"
+#include "common/file_io.h"
 #include "model/tflite.h"
 #include "schema/tflite_generated.h"
 
@@ -17,7 +17,9 @@ namespace {
 using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
-tfl::ActivationFunctionType act(Activation a) { return static_cast<tfl::ActivationFunctionType>(a); }
+tfl::ActivationFunctionType act(Activation a) {
+  return static_cast<tfl::ActivationFunctionType>(a);
+}
 tfl::Padding pad(Padding p) { return static_cast<tfl::Padding>(p); }
 tfl::TensorType dt(DType t) { return static_cast<tfl::TensorType>(t); }
 
@@ -25,7 +27,8 @@ template <typename Union, typename Enum>
 Offset<void> copy_table(FlatBufferBuilder& fbb, const Bytes& standalone, Enum type) {
   Union u;
   u.type = type;
-  u.value = Union::UnPack(flatbuffers::GetRoot<flatbuffers::Table>(standalone.data()), type, nullptr);
+  u.value =
+      Union::UnPack(flatbuffers::GetRoot<flatbuffers::Table>(standalone.data()), type, nullptr);
   return u.Pack(fbb);
 }
 
@@ -36,19 +39,30 @@ struct OptionsOut {
   Offset<void> table2;
 };
 
+constexpr size_t kMaxFileBytes = size_t{1} << 31;
+
 class Writer {
  public:
   explicit Writer(const Graph& g) : g_(g) {
     size_t data = 0;
     for (const auto& sg : g.subgraphs)
       for (const auto& t : sg.tensors) data += t.data.size() + 16;
+    for (const auto& md : g.metadata) data += md.data.size() + 16;
+    // FlatBuffers offsets are 32-bit: past 2 GiB they wrap and the file is silently corrupt, so
+    // refuse before building anything.
+    if (data >= kMaxFileBytes)
+      throw ModelError("",
+                       fmt::format("the model holds {} bytes of constant data, more than the 2 GiB "
+                                   "a TFLite file can hold",
+                                   data));
     fbb_ = std::make_unique<FlatBufferBuilder>(std::max<size_t>(data + (1 << 16), 1 << 20));
   }
 
   std::vector<uint8_t> write() {
     buffers_.push_back(tfl::CreateBuffer(*fbb_));  // the empty sentinel
     std::vector<Offset<tfl::SubGraph>> subgraphs;
-    for (size_t s = 0; s < g_.subgraphs.size(); ++s) subgraphs.push_back(write_subgraph(g_.subgraphs[s], s));
+    for (size_t s = 0; s < g_.subgraphs.size(); ++s)
+      subgraphs.push_back(write_subgraph(g_.subgraphs[s], s));
     std::vector<Offset<tfl::Metadata>> metadata;
     for (const auto& md : g_.metadata)
       metadata.push_back(tfl::CreateMetadataDirect(*fbb_, md.name.c_str(), add_buffer(md.data)));
@@ -56,24 +70,28 @@ class Writer {
     for (const auto& sig : g_.signatures) {
       auto maps = [&](const std::vector<SignatureTensor>& v) {
         std::vector<Offset<tfl::TensorMap>> r;
-        for (const auto& st : v) r.push_back(tfl::CreateTensorMapDirect(*fbb_, st.name.c_str(), st.tensor));
+        for (const auto& st : v)
+          r.push_back(tfl::CreateTensorMapDirect(*fbb_, st.name.c_str(), st.tensor));
         return r;
       };
       auto in = maps(sig.inputs), out = maps(sig.outputs);
-      sigs.push_back(tfl::CreateSignatureDefDirect(*fbb_, &in, &out, sig.key.c_str(), sig.subgraph));
+      sigs.push_back(
+          tfl::CreateSignatureDefDirect(*fbb_, &in, &out, sig.key.c_str(), sig.subgraph));
     }
     std::vector<Offset<tfl::OperatorCode>> codes;
     for (const auto& c : opcodes_) {
       auto dep = static_cast<int8_t>(std::min<int32_t>(c.code, 127));
-      codes.push_back(tfl::CreateOperatorCodeDirect(*fbb_, dep, c.custom.empty() ? nullptr : c.custom.c_str(),
-                                                    c.version, static_cast<tfl::BuiltinOperator>(c.code)));
+      codes.push_back(
+          tfl::CreateOperatorCodeDirect(*fbb_, dep, c.custom.empty() ? nullptr : c.custom.c_str(),
+                                        c.version, static_cast<tfl::BuiltinOperator>(c.code)));
     }
     auto model = tfl::CreateModelDirect(*fbb_, g_.version, &codes, &subgraphs,
-                                        g_.description.empty() ? nullptr : g_.description.c_str(), &buffers_,
-                                        nullptr, metadata.empty() ? nullptr : &metadata,
+                                        g_.description.empty() ? nullptr : g_.description.c_str(),
+                                        &buffers_, nullptr, metadata.empty() ? nullptr : &metadata,
                                         sigs.empty() ? nullptr : &sigs);
     tfl::FinishModelBuffer(*fbb_, model);
-    if (fbb_->GetSize() >= (size_t{1} << 31)) throw ModelError("", "model is over 2 GB, which tpulab cannot write");
+    if (fbb_->GetSize() >= kMaxFileBytes)
+      throw ModelError("", "model is over 2 GB, which tpulab cannot write");
     return {fbb_->GetBufferPointer(), fbb_->GetBufferPointer() + fbb_->GetSize()};
   }
 
@@ -114,10 +132,12 @@ class Writer {
         details = tfl::CreateCustomQuantization(fbb, custom).Union();
         details_type = tfl::QuantizationDetails::CustomQuantization;
       }
-      auto vec_or_null = [&](const auto& v) { return v.empty() ? decltype(fbb.CreateVector(v)){} : fbb.CreateVector(v); };
-      q = tfl::CreateQuantizationParameters(fbb, vec_or_null(t.quant.min), vec_or_null(t.quant.max),
-                                            vec_or_null(t.quant.scale), vec_or_null(t.quant.zero_point),
-                                            details_type, details, t.quant.axis);
+      auto vec_or_null = [&](const auto& v) {
+        return v.empty() ? decltype(fbb.CreateVector(v)){} : fbb.CreateVector(v);
+      };
+      q = tfl::CreateQuantizationParameters(
+          fbb, vec_or_null(t.quant.min), vec_or_null(t.quant.max), vec_or_null(t.quant.scale),
+          vec_or_null(t.quant.zero_point), details_type, details, t.quant.axis);
     }
     Offset<tfl::SparsityParameters> sparsity;
     if (!t.sparsity.empty()) {
@@ -129,8 +149,8 @@ class Writer {
     Offset<flatbuffers::Vector<int32_t>> signature;
     if (!t.shape_signature.empty()) signature = fbb.CreateVector(t.shape_signature);
     auto name = fbb.CreateString(t.name);
-    return tfl::CreateTensor(fbb, shape, dt(t.dtype), buffer, name, q, t.is_variable, sparsity, signature,
-                             t.has_rank);
+    return tfl::CreateTensor(fbb, shape, dt(t.dtype), buffer, name, q, t.is_variable, sparsity,
+                             signature, t.has_rank);
   }
 
   OptionsOut write_options(const Op& op, const std::string& where) {
@@ -147,28 +167,34 @@ class Writer {
           using O = std::decay_t<decltype(o)>;
           if constexpr (std::is_same_v<O, std::monostate>) {
           } else if constexpr (std::is_same_v<O, Conv2DOptions>) {
-            set(T::Conv2DOptions, tfl::CreateConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h, act(o.activation),
-                                                           o.dilation_w, o.dilation_h, dt(o.quantized_bias_type)));
+            set(T::Conv2DOptions,
+                tfl::CreateConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
+                                         act(o.activation), o.dilation_w, o.dilation_h,
+                                         dt(o.quantized_bias_type)));
           } else if constexpr (std::is_same_v<O, DepthwiseConv2DOptions>) {
             set(T::DepthwiseConv2DOptions,
-                tfl::CreateDepthwiseConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h, o.depth_multiplier,
-                                                  act(o.activation), o.dilation_w, o.dilation_h));
+                tfl::CreateDepthwiseConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
+                                                  o.depth_multiplier, act(o.activation),
+                                                  o.dilation_w, o.dilation_h));
           } else if constexpr (std::is_same_v<O, TransposeConvOptions>) {
-            set(T::TransposeConvOptions, tfl::CreateTransposeConvOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
-                                                                         act(o.activation), dt(o.quantized_bias_type)));
+            set(T::TransposeConvOptions,
+                tfl::CreateTransposeConvOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
+                                                act(o.activation), dt(o.quantized_bias_type)));
           } else if constexpr (std::is_same_v<O, Pool2DOptions>) {
-            set(T::Pool2DOptions, tfl::CreatePool2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h, o.filter_w,
-                                                           o.filter_h, act(o.activation)));
+            set(T::Pool2DOptions,
+                tfl::CreatePool2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h, o.filter_w,
+                                         o.filter_h, act(o.activation)));
           } else if constexpr (std::is_same_v<O, FullyConnectedOptions>) {
             set(T::FullyConnectedOptions,
-                tfl::CreateFullyConnectedOptions(fbb, act(o.activation),
-                                                 static_cast<tfl::FullyConnectedOptionsWeightsFormat>(o.weights_format),
-                                                 o.keep_num_dims, o.asymmetric_quantize_inputs,
-                                                 dt(o.quantized_bias_type)));
+                tfl::CreateFullyConnectedOptions(
+                    fbb, act(o.activation),
+                    static_cast<tfl::FullyConnectedOptionsWeightsFormat>(o.weights_format),
+                    o.keep_num_dims, o.asymmetric_quantize_inputs, dt(o.quantized_bias_type)));
           } else if constexpr (std::is_same_v<O, SoftmaxOptions>) {
             set(T::SoftmaxOptions, tfl::CreateSoftmaxOptions(fbb, o.beta));
           } else if constexpr (std::is_same_v<O, ConcatenationOptions>) {
-            set(T::ConcatenationOptions, tfl::CreateConcatenationOptions(fbb, o.axis, act(o.activation)));
+            set(T::ConcatenationOptions,
+                tfl::CreateConcatenationOptions(fbb, o.axis, act(o.activation)));
           } else if constexpr (std::is_same_v<O, AddSubOptions>) {
             if (is(BuiltinOp::kSub))
               set(T::SubOptions, tfl::CreateSubOptions(fbb, act(o.activation), o.pot_scale_int16));
@@ -184,10 +210,12 @@ class Writer {
             if (o.new_shape) v = fbb.CreateVector(*o.new_shape);
             set(T::ReshapeOptions, tfl::CreateReshapeOptions(fbb, v));
           } else if constexpr (std::is_same_v<O, SqueezeOptions>) {
-            set(T::SqueezeOptions, tfl::CreateSqueezeOptions(fbb, fbb.CreateVector(o.squeeze_dims)));
+            set(T::SqueezeOptions,
+                tfl::CreateSqueezeOptions(fbb, fbb.CreateVector(o.squeeze_dims)));
           } else if constexpr (std::is_same_v<O, StridedSliceOptions>) {
-            set(T::StridedSliceOptions, tfl::CreateStridedSliceOptions(fbb, o.begin_mask, o.end_mask, o.ellipsis_mask,
-                                                                       o.new_axis_mask, o.shrink_axis_mask, o.offset));
+            set(T::StridedSliceOptions,
+                tfl::CreateStridedSliceOptions(fbb, o.begin_mask, o.end_mask, o.ellipsis_mask,
+                                               o.new_axis_mask, o.shrink_axis_mask, o.offset));
           } else if constexpr (std::is_same_v<O, SplitOptions>) {
             if (is(BuiltinOp::kSplitV))
               set(T::SplitVOptions, tfl::CreateSplitVOptions(fbb, o.num_splits));
@@ -195,10 +223,11 @@ class Writer {
               set(T::SplitOptions, tfl::CreateSplitOptions(fbb, o.num_splits));
           } else if constexpr (std::is_same_v<O, ResizeOptions>) {
             if (is(BuiltinOp::kResizeNearestNeighbor))
-              set(T::ResizeNearestNeighborOptions,
-                  tfl::CreateResizeNearestNeighborOptions(fbb, o.align_corners, o.half_pixel_centers));
+              set(T::ResizeNearestNeighborOptions, tfl::CreateResizeNearestNeighborOptions(
+                                                       fbb, o.align_corners, o.half_pixel_centers));
             else
-              set(T::ResizeBilinearOptions, tfl::CreateResizeBilinearOptions(fbb, o.align_corners, o.half_pixel_centers));
+              set(T::ResizeBilinearOptions,
+                  tfl::CreateResizeBilinearOptions(fbb, o.align_corners, o.half_pixel_centers));
           } else if constexpr (std::is_same_v<O, ArgMinMaxOptions>) {
             if (is(BuiltinOp::kArgMin))
               set(T::ArgMinOptions, tfl::CreateArgMinOptions(fbb, dt(o.output_type)));
@@ -222,24 +251,30 @@ class Writer {
             else
               set(T::SpaceToDepthOptions, tfl::CreateSpaceToDepthOptions(fbb, o.block_size));
           } else if constexpr (std::is_same_v<O, LstmOptions>) {
-            set(T::LSTMOptions, tfl::CreateLSTMOptions(fbb, act(o.activation), o.cell_clip, o.proj_clip,
-                                                       static_cast<tfl::LSTMKernelType>(o.kernel_type),
-                                                       o.asymmetric_quantize_inputs));
+            set(T::LSTMOptions,
+                tfl::CreateLSTMOptions(fbb, act(o.activation), o.cell_clip, o.proj_clip,
+                                       static_cast<tfl::LSTMKernelType>(o.kernel_type),
+                                       o.asymmetric_quantize_inputs));
           } else if constexpr (std::is_same_v<O, SequenceLstmOptions>) {
             set(T::UnidirectionalSequenceLSTMOptions,
-                tfl::CreateUnidirectionalSequenceLSTMOptions(fbb, act(o.activation), o.cell_clip, o.proj_clip,
-                                                             o.time_major, o.asymmetric_quantize_inputs,
-                                                             o.diagonal_recurrent_tensors));
+                tfl::CreateUnidirectionalSequenceLSTMOptions(
+                    fbb, act(o.activation), o.cell_clip, o.proj_clip, o.time_major,
+                    o.asymmetric_quantize_inputs, o.diagonal_recurrent_tensors));
           } else if constexpr (std::is_same_v<O, BatchMatMulOptions>) {
-            set(T::BatchMatMulOptions, tfl::CreateBatchMatMulOptions(fbb, o.adj_x, o.adj_y, o.asymmetric_quantize_inputs));
+            set(T::BatchMatMulOptions,
+                tfl::CreateBatchMatMulOptions(fbb, o.adj_x, o.adj_y, o.asymmetric_quantize_inputs));
           } else if constexpr (std::is_same_v<O, MirrorPadOptions>) {
-            set(T::MirrorPadOptions, tfl::CreateMirrorPadOptions(fbb, static_cast<tfl::MirrorPadMode>(o.mode)));
+            set(T::MirrorPadOptions,
+                tfl::CreateMirrorPadOptions(fbb, static_cast<tfl::MirrorPadMode>(o.mode)));
           } else if constexpr (std::is_same_v<O, ShapeOptions>) {
             set(T::ShapeOptions, tfl::CreateShapeOptions(fbb, dt(o.out_type)));
           } else if constexpr (std::is_same_v<O, OtherOptions>) {
             if (o.flatbuffer.empty())
-              throw ModelError("", fmt::format("option table #{} is unknown to tpulab and cannot be written", o.table),
-                               where);
+              throw ModelError(
+                  "",
+                  fmt::format("option table #{} is unknown to tpulab and cannot be written",
+                              o.table),
+                  where);
             if (o.second_union) {
               out.type2 = static_cast<tfl::BuiltinOptions2>(o.table);
               out.table2 = copy_table<tfl::BuiltinOptions2Union>(fbb, o.flatbuffer, out.type2);
@@ -258,10 +293,12 @@ class Writer {
     uint32_t opcode = opcode_index(op);
     OptionsOut opts = write_options(op, where);
     Offset<flatbuffers::Vector<uint8_t>> custom;
-    if (!op.custom_options.empty()) custom = fbb.CreateVector(op.custom_options.data(), op.custom_options.size());
+    if (!op.custom_options.empty())
+      custom = fbb.CreateVector(op.custom_options.data(), op.custom_options.size());
     Offset<flatbuffers::Vector<uint8_t>> mutating;
     if (!op.mutating_variable_inputs.empty()) {
-      std::vector<uint8_t> m(op.mutating_variable_inputs.begin(), op.mutating_variable_inputs.end());
+      std::vector<uint8_t> m(op.mutating_variable_inputs.begin(),
+                             op.mutating_variable_inputs.end());
       mutating = fbb.CreateVector(m);
     }
     Offset<flatbuffers::Vector<int32_t>> intermediates;
@@ -269,8 +306,8 @@ class Writer {
     auto inputs = fbb.CreateVector(op.inputs);
     auto outputs = fbb.CreateVector(op.outputs);
     return tfl::CreateOperator(fbb, opcode, inputs, outputs, opts.type, opts.table, custom,
-                               tfl::CustomOptionsFormat::FLEXBUFFERS, mutating, intermediates, 0, 0, opts.type2,
-                               opts.table2);
+                               tfl::CustomOptionsFormat::FLEXBUFFERS, mutating, intermediates, 0, 0,
+                               opts.type2, opts.table2);
   }
 
   Offset<tfl::SubGraph> write_subgraph(const Subgraph& sg, size_t s) {

@@ -10,7 +10,7 @@ namespace tpulab::partition {
 std::vector<device::OpRange> split_by_parameters(const Graph& graph, int k) {
   const Subgraph& sg = graph.main();
   const auto n = static_cast<int32_t>(sg.ops.size());
-  if (k < 1) throw UsageError(fmt::format("--segments must be at least 1 (got {})", k), "split");
+  if (k < 1) throw FieldError("segments", fmt::format("segments must be at least 1 (got {})", k));
   if (n < k)
     throw UsageError(fmt::format("cannot split a {}-op model into {} segments", n, k), "split");
   std::vector<int64_t> weights(static_cast<size_t>(n));

@@ -4,10 +4,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <system_error>
 
 #include "common/error.h"
+#include "common/file_io.h"
+#include "common/json_text.h"
 #include "model/tflite.h"
 #include "partition/segment.h"
 
@@ -27,27 +28,38 @@ struct Staging {
   }
 };
 
+// A folder write_plan() may replace whole: empty, or holding only a plan's own files.
+bool holds_only_a_plan(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const bool plan_file = name == "plan.json" || (name.find("_segment_") != std::string::npos &&
+                                                   name.size() > 7 && name.ends_with(".tflite"));
+    if (!plan_file || !e.is_regular_file(ec)) return false;
+  }
+  return !ec;
+}
+
 }  // namespace
 
 std::vector<fs::path> write_plan(const Graph& graph, const Plan& plan,
                                  const device::Platform& platform, const std::string& model_stem,
                                  const fs::path& dir, Objective objective) {
   const fs::path target = fs::absolute(dir).lexically_normal();
-  const fs::path parent =
-      target.has_filename() ? target.parent_path() : target.parent_path().parent_path();
-  const fs::path name = target.has_filename() ? target.filename() : target.parent_path().filename();
+  const fs::path folder = target.has_filename() ? target : target.parent_path();
   std::error_code ec;
-  if (fs::exists(target, ec) && !fs::is_directory(target, ec))
-    throw IoError("the output path exists and is not a folder", target.string());
-  fs::create_directories(parent, ec);
-  if (ec) throw IoError(fmt::format("cannot create the folder: {}", ec.message()), parent.string());
+  if (fs::exists(folder, ec)) {
+    if (!fs::is_directory(folder, ec))
+      throw IoError("the output path exists and is not a folder", folder.string());
+    // Mixing a new 4-of-4 set with an old 8-of-8 one would leave a folder no plan describes;
+    // a folder with anything else in it is the user's, not ours to replace.
+    if (!holds_only_a_plan(folder))
+      throw IoError(
+          "the output folder holds files that are not a plan's; give a new or empty folder",
+          folder.string());
+  }
   Staging staging;
-  staging.path = parent / fmt::format(".{}.tmp-{}", name.string(), ::getpid());
-  fs::remove_all(staging.path, ec);
-  if (!fs::create_directory(staging.path, ec) || ec)
-    throw IoError(fmt::format("cannot write the output folder: {}",
-                              ec ? ec.message() : std::string("exists")),
-                  parent.string());
+  staging.path = make_staging_folder(folder.string());
 
   std::vector<std::string> files;
   auto segs = split_into_segments(graph, plan.starts);
@@ -56,29 +68,13 @@ std::vector<fs::path> write_plan(const Graph& graph, const Plan& plan,
     write_tflite_file(segs[i].graph, (staging.path / files.back()).string());
   }
   files.push_back("plan.json");
-  {
-    std::ofstream out(staging.path / files.back());
-    out << plan_to_json(graph, plan, platform, model_stem, objective).dump(2) << "\n";
-    if (!out) throw IoError("cannot write plan.json", staging.path.string());
-  }
+  write_text_atomic((staging.path / files.back()).string(),
+                    json_text(plan_to_json(graph, plan, platform, model_stem, objective)) + "\n");
 
+  replace_folder(staging.path.string(), folder.string());
+  staging.keep = true;
   std::vector<fs::path> written;
-  if (!fs::exists(target, ec)) {
-    fs::rename(staging.path, target, ec);
-    if (ec)
-      throw IoError(fmt::format("cannot create the folder: {}", ec.message()), target.string());
-    staging.keep = true;
-    for (const auto& f : files) written.push_back(target / f);
-    return written;
-  }
-  // DIR exists: move the finished files in one by one (each rename is atomic).
-  for (const auto& f : files) {
-    fs::rename(staging.path / f, target / f, ec);
-    if (ec)
-      throw IoError(fmt::format("cannot write into the folder: {}", ec.message()),
-                    (target / f).string());
-    written.push_back(target / f);
-  }
+  for (const auto& f : files) written.push_back(folder / f);
   return written;
 }
 

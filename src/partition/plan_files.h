@@ -24,10 +24,15 @@ nlohmann::json plan_to_json(const Graph& graph, const Plan& plan, const device::
 // is malformed or does not match `graph`: ranges out of order or beyond its ops, another op
 // count ("num_ops"), or other tensors crossing a cut ("cuts").
 std::vector<int32_t> read_plan_starts(const std::string& path, const Graph& graph);
+// The same for plan.json's text; `path` only names it in errors.
+std::vector<int32_t> parse_plan_starts(const std::string& text, const std::string& path,
+                                       const Graph& graph);
 
 // Writes DIR/<stem>_segment_<i>_of_<K>.tflite for every segment and DIR/plan.json. Everything
-// goes to a temporary folder beside DIR first and is renamed into place at the end, so a failure
-// leaves nothing half-written. Throws IoError when DIR cannot be written. Returns the paths.
+// goes to a staging folder beside DIR first, which then replaces DIR whole: a failure or a kill
+// leaves the old set or the new one, never a mix (stale staging folders are removed on the next
+// write). DIR must be new, empty, or hold only an earlier plan's files; anything else is an
+// IoError, as is a DIR that cannot be written. Returns the paths.
 std::vector<std::filesystem::path> write_plan(const Graph& graph, const Plan& plan,
                                               const device::Platform& platform,
                                               const std::string& model_stem,

@@ -44,8 +44,7 @@ Stage StageCosts::stage(int32_t first, int32_t last) const {
 }
 
 double StageCosts::shared_link_ms(int64_t bytes) const {
-  if (platform_->shared_link_mb_s <= 0) return 0.0;
-  return static_cast<double>(bytes) / (platform_->shared_link_mb_s * 1e6) * 1e3;
+  return device::shared_link_ms(*platform_, static_cast<double>(bytes));
 }
 
 }  // namespace tpulab::partition

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "device/platform.h"
 #include "pipeline/device.h"
 
 namespace tpulab::pipeline {
@@ -12,7 +13,7 @@ SharedLink::SharedLink(double mb_s) : mb_s_(mb_s) {
 }
 
 double SharedLink::transfer(double t_ms, int64_t bytes) {
-  const double ms = static_cast<double>(bytes) / (mb_s_ * 1e3);  // MB/s = 1e3 bytes per ms
+  const double ms = device::link_transfer_ms(static_cast<double>(bytes), mb_s_);
   std::lock_guard lock(mutex_);
   const double start = std::max(t_ms, free_at_ms_);
   free_at_ms_ = start + ms;

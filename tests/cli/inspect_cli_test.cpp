@@ -24,7 +24,8 @@ testing::CommandResult inspect(std::vector<std::string> args) {
 
 TEST(InspectCli, TableJsonCsvAndDotForARealModel) {
   TPULAB_REQUIRE_SHARED();
-  std::string model = (testing::shared_dir() / "models" / "mobilenet_v1_0.25_128_quant.tflite").string();
+  std::string model =
+      (testing::shared_dir() / "models" / "mobilenet_v1_0.25_128_quant.tflite").string();
   auto table = inspect({model});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, HasSubstr("[1,128,128,3]"));
@@ -59,9 +60,9 @@ TEST(InspectCli, TableJsonCsvAndDotForARealModel) {
 
 TEST(InspectCli, CompiledModelShowsExecutables) {
   TPULAB_REQUIRE_SHARED();
-  std::string model =
-      (testing::shared_dir() / "models" / "cocompiled" / "mobilenet_v1_0.5_160_quant_cocompiled_with_3quant_edgetpu.tflite")
-          .string();
+  std::string model = (testing::shared_dir() / "models" / "cocompiled" /
+                       "mobilenet_v1_0.5_160_quant_cocompiled_with_3quant_edgetpu.tflite")
+                          .string();
   auto r = inspect({model});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("parameter-caching"));
@@ -77,7 +78,9 @@ TEST(InspectCli, BadFilesGiveTheCleanErrorLine) {
   auto good = write_tflite(testing::tiny_conv_model());
   std::vector<std::pair<std::string, std::vector<uint8_t>>> cases;
   cases.push_back({"empty.tflite", {}});
-  cases.push_back({"truncated.tflite", std::vector<uint8_t>(good.begin(), good.begin() + static_cast<long>(good.size() / 2))});
+  cases.push_back(
+      {"truncated.tflite",
+       std::vector<uint8_t>(good.begin(), good.begin() + static_cast<long>(good.size() / 2))});
   std::vector<uint8_t> random(5000);
   for (size_t i = 0; i < random.size(); ++i) random[i] = static_cast<uint8_t>((i * 7919u) >> 3);
   cases.push_back({"random.tflite", random});
@@ -108,7 +111,10 @@ TEST(InspectCli, BadFilesGiveTheCleanErrorLine) {
 TEST(InspectCli, MissingFileAndUsageErrors) {
   auto missing = inspect({"/nonexistent/model.tflite"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, StartsWith("error: cannot open: No such file or directory (/nonexistent/model.tflite)"));
+  EXPECT_THAT(
+      missing.err,
+      StartsWith(
+          "error: cannot open the model: No such file or directory (/nonexistent/model.tflite)"));
   auto usage = inspect({});
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_THAT(usage.err, HasSubstr("error:"));

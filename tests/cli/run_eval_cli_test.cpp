@@ -104,11 +104,15 @@ TEST(RunCli, BadImagesAreOneLineErrors) {
   const std::string model = shared("models/mobilenet_v1_0.25_128_quant.tflite");
   auto corrupt = tpulab({"run", model, "--input", (dir / "corrupt.bmp").string()});
   EXPECT_EQ(corrupt.exit_code, 1);
-  EXPECT_THAT(corrupt.err, StartsWith("error: not a readable BMP, PNG or JPEG image"));
+  EXPECT_THAT(corrupt.err, StartsWith("error: truncated BMP image"));
   EXPECT_THAT(corrupt.err, HasSubstr("corrupt.bmp"));
+  testing::write_bytes(dir / "noise.png", {'X', 'Y', 1, 2, 3, 4, 5, 6, 7, 8});
+  auto noise = tpulab({"run", model, "--input", (dir / "noise.png").string()});
+  EXPECT_EQ(noise.exit_code, 1);
+  EXPECT_THAT(noise.err, StartsWith("error: not a readable BMP, PNG or JPEG image"));
   auto missing = tpulab({"run", model, "--input", (dir / "missing.png").string()});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, StartsWith("error: cannot open image"));
+  EXPECT_THAT(missing.err, StartsWith("error: cannot open the image"));
   // Both or neither of --input / --input-raw: a usage error (exit 2).
   EXPECT_EQ(tpulab({"run", model}).exit_code, 2);
 }

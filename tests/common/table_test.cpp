@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "common/mapped_file.h"
 #include "testing/testing.h"
 
 namespace tpulab {
@@ -31,23 +30,6 @@ TEST(Table, NumberFormatting) {
   EXPECT_EQ(with_commas(-1234567), "-1,234,567");
   EXPECT_EQ(human_bytes(512), "512 B");
   EXPECT_EQ(human_bytes(3 * 1024 * 1024 / 2), "1.50 MiB");
-}
-
-TEST(MappedFile, MapsWritesAtomicallyAndReportsErrors) {
-  testing::TempDir dir;
-  std::string path = (dir / "f.bin").string();
-  std::vector<uint8_t> data = {1, 2, 3};
-  write_file_atomic(path, data);
-  MappedFile m(path);
-  ASSERT_EQ(m.bytes().size(), 3u);
-  EXPECT_EQ(m.bytes()[2], 3);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-  write_file_atomic((dir / "e").string(), {});
-  MappedFile empty((dir / "e").string());
-  EXPECT_TRUE(empty.bytes().empty());
-  EXPECT_THROW(MappedFile((dir / "missing").string()), IoError);
-  EXPECT_THROW(MappedFile(dir.path().string()), IoError);  // a folder
-  EXPECT_THROW(write_file_atomic((dir / "no" / "such" / "dir").string(), data), IoError);
 }
 
 }  // namespace

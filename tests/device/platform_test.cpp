@@ -73,6 +73,78 @@ TEST(Platform, UserFilesCanOverrideFittedNumbers) {
   EXPECT_EQ(load_platform_file((dir / "p.toml").string()).link.effective_mb_s, 123);
 }
 
+// spec.h promises that a study can change any chip number in the platform file.
+TEST(Platform, EveryChipSpecFieldIsReadFromTheChipTable) {
+  const std::vector<std::string> keys = {"macs_per_cycle",
+                                         "sram_bytes",
+                                         "activation_reserve_cap_bytes",
+                                         "in_channel_quantum",
+                                         "out_channel_quantum",
+                                         "small_out_channel_quantum",
+                                         "tiny_out_channels",
+                                         "depthwise_channel_quantum",
+                                         "depthwise_tap_bytes",
+                                         "bias_bytes",
+                                         "per_channel_quant_bytes",
+                                         "softmax_bytes_per_class",
+                                         "softmax_class_quantum",
+                                         "softmax_extra_bytes",
+                                         "softmax_extra_min_classes",
+                                         "lstm_extra_bytes",
+                                         "layer_alignment_bytes",
+                                         "mac_out_channel_quantum",
+                                         "mac_in_channel_quantum",
+                                         "mac_depthwise_channel_quantum",
+                                         "instruction_bytes_base",
+                                         "instruction_bytes_per_op",
+                                         "max_softmax_elements",
+                                         "max_resize_factor"};
+  std::string chip = "[chip]\nclock = \"high\"\nactivation_reserve_factor = 0.75\n";
+  for (size_t i = 0; i < keys.size(); ++i)
+    chip += keys[i] + " = " + std::to_string(1000 + i) + "\n";
+  std::string text = builtin_platform_text("usb3-1x");
+  const size_t at = text.find("[chip]");
+  text.replace(at, text.find("[link]") - at, chip + "\n");
+  const ChipSpec c = parse_platform(text, "all.toml", builtin_profile()).chip;
+  const std::vector<int64_t> got = {c.macs_per_cycle,
+                                    c.sram_bytes,
+                                    c.activation_reserve_cap_bytes,
+                                    c.in_channel_quantum,
+                                    c.out_channel_quantum,
+                                    c.small_out_channel_quantum,
+                                    c.tiny_out_channels,
+                                    c.depthwise_channel_quantum,
+                                    c.depthwise_tap_bytes,
+                                    c.bias_bytes,
+                                    c.per_channel_quant_bytes,
+                                    c.softmax_bytes_per_class,
+                                    c.softmax_class_quantum,
+                                    c.softmax_extra_bytes,
+                                    c.softmax_extra_min_classes,
+                                    c.lstm_extra_bytes,
+                                    c.layer_alignment_bytes,
+                                    c.mac_out_channel_quantum,
+                                    c.mac_in_channel_quantum,
+                                    c.mac_depthwise_channel_quantum,
+                                    c.instruction_bytes_base,
+                                    c.instruction_bytes_per_op,
+                                    c.max_softmax_elements,
+                                    c.max_resize_factor};
+  for (size_t i = 0; i < keys.size(); ++i)
+    EXPECT_EQ(got[i], static_cast<int64_t>(1000 + i)) << keys[i];
+  EXPECT_EQ(c.activation_reserve_factor, 0.75);
+  EXPECT_EQ(c.clock, ClockMode::kHigh);
+  // Sizes and counts are whole numbers in range.
+  for (const char* bad : {"sram_bytes = 4.7", "macs_per_cycle = 0", "in_channel_quantum = 1e300",
+                          "bias_bytes = nan"}) {
+    std::string t = text;
+    t.replace(t.find("[chip]\n") + 7, 0, std::string(bad) + "\n");
+    t.erase(t.find(std::string(bad).substr(0, std::string(bad).find(' ')) + " = 10"),
+            std::string(bad).find(' ') + 8);
+    EXPECT_THROW(parse_platform(t, "bad.toml", builtin_profile()), UsageError) << bad;
+  }
+}
+
 TEST(Profile, RoundTripsThroughToml) {
   CalibratedProfile p = builtin_profile();
   CalibratedProfile q = parse_profile(profile_to_toml(p), "round trip");
@@ -84,6 +156,20 @@ TEST(Profile, RoundTripsThroughToml) {
     EXPECT_NEAR(q.links.at(k).effective_mb_s, l.effective_mb_s, 1e-4 * l.effective_mb_s);
   ASSERT_EQ(q.hosts.size(), p.hosts.size());
   EXPECT_THROW(parse_profile("[chip]\nmac_efficiency = 2\n", "bad"), UsageError);
+}
+
+// Found by fuzz_profile_toml: a source with a control character (and kinds that are not bare
+// keys) were written raw, so the file profile_to_toml wrote did not load again.
+TEST(Profile, TextThatLoadedIsWrittenBackAsValidToml) {
+  CalibratedProfile p = builtin_profile();
+  p.source = "us\b3 \"quoted\" back\\slash\ttab\x7f";
+  p.links["usb 3.0"] = p.links.begin()->second;
+  p.hosts["arm\"v8"] = p.hosts.begin()->second;
+  const CalibratedProfile q = parse_profile(profile_to_toml(p), "round trip");
+  EXPECT_EQ(q.source, p.source);
+  EXPECT_EQ(q.links.count("usb 3.0"), 1u);
+  EXPECT_EQ(q.hosts.count("arm\"v8"), 1u);
+  EXPECT_EQ(q.links.size(), p.links.size());
 }
 
 }  // namespace

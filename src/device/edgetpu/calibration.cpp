@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "model/zoo/zoo.h"
 
 namespace tpulab::device {
@@ -26,8 +27,7 @@ std::vector<std::string> split_csv(const std::string& line) {
 
 // Rows of a CSV with '#' comment lines, as maps from column name to cell.
 std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError("cannot open calibration data", path);
+  std::istringstream in(read_text_file(path, file_limits::kTable, "calibration data"));
   std::vector<std::string> header;
   std::vector<std::map<std::string, std::string>> rows;
   std::string line;
@@ -59,10 +59,13 @@ double number(const std::map<std::string, std::string>& row, const std::string& 
   try {
     size_t used = 0;
     double v = std::stod(it->second, &used);
-    if (used != it->second.size() || !(v > 0)) throw std::invalid_argument("bad");
+    // Latencies, sizes and rates of real hardware: an inf or a 1e300 is a typo, and would
+    // swamp the fit.
+    if (used != it->second.size() || !(v > 0) || !(v < 1e9)) throw std::invalid_argument("bad");
     return v;
   } catch (const std::exception&) {
-    throw ModelError(path, fmt::format("'{}' is not a positive number ({})", it->second, col),
+    throw ModelError(path,
+                     fmt::format("'{}' is not a positive number below 1e9 ({})", it->second, col),
                      "line " + row.at("#line"));
   }
 }

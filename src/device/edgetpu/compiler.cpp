@@ -276,41 +276,27 @@ SegmentCompiler::SegmentCompiler(const Graph& graph, const ChipSpec& chip)
   }
 
   // Tensor lifetimes: producer, sorted consumers, and whether the graph outputs it.
-  const size_t nt = sg.tensors.size();
-  std::vector<int32_t> producer(nt, -1);
-  std::vector<std::vector<int32_t>> consumers(nt);
-  std::vector<uint8_t> live(nt, 0);
-  for (int32_t t : sg.inputs) live[static_cast<size_t>(t)] = 1;
-  for (int32_t i = 0; i < n_; ++i) {
-    for (int32_t t : sg.ops[static_cast<size_t>(i)].inputs)
-      if (t >= 0 && (consumers[static_cast<size_t>(t)].empty() ||
-                     consumers[static_cast<size_t>(t)].back() != i))
-        consumers[static_cast<size_t>(t)].push_back(i);
-    for (int32_t t : sg.ops[static_cast<size_t>(i)].outputs)
-      if (t >= 0) {
-        producer[static_cast<size_t>(t)] = i;
-        live[static_cast<size_t>(t)] = 1;
-      }
-  }
-  std::vector<uint8_t> is_output(nt, 0);
-  for (int32_t t : sg.outputs) is_output[static_cast<size_t>(t)] = 1;
+  const TensorUses uses = tensor_uses(sg);
   crossings_.assign(n + 1, {});
   std::vector<int64_t> delta(n + 2, 0);
-  for (size_t t = 0; t < nt; ++t) {
+  for (size_t t = 0; t < sg.tensors.size(); ++t) {
     const Tensor& x = sg.tensors[t];
-    if (!live[t] || x.is_constant()) continue;
-    int32_t last = consumers[t].empty() ? producer[t] : consumers[t].back();
-    if (is_output[t]) last = n_;
+    const int32_t producer = uses.producer[t];
+    const std::vector<int32_t>& consumers = uses.consumers[t];
+    // Activations: graph inputs and op outputs (intermediates are the engine's scratch).
+    if (!(uses.graph_input[t] || producer >= 0) || x.is_constant()) continue;
+    int32_t last = consumers.empty() ? producer : consumers.back();
+    if (uses.graph_output[t]) last = n_;
     int64_t bytes = x.byte_size();
     // The tensor crosses cut c (between op c-1 and op c) when producer < c <= last use.
     size_t ci = 0;
-    for (int32_t c = producer[t] + 1; c <= last; ++c) {
-      while (ci < consumers[t].size() && consumers[t][ci] < c) ++ci;
-      int32_t next = ci < consumers[t].size() ? consumers[t][ci] : n_;
-      crossings_[static_cast<size_t>(c)].push_back({bytes, producer[t], next});
+    for (int32_t c = producer + 1; c <= last; ++c) {
+      while (ci < consumers.size() && consumers[ci] < c) ++ci;
+      int32_t next = ci < consumers.size() ? consumers[ci] : n_;
+      crossings_[static_cast<size_t>(c)].push_back({bytes, producer, next});
     }
     // Live from production (or op 0) through the last use, for the SRAM activation reserve.
-    int32_t from = std::max(producer[t], 0), to = std::min(last, n_ - 1);
+    int32_t from = uses.first(t), to = std::min(last, n_ - 1);
     if (n_ > 0 && to >= from) {
       delta[static_cast<size_t>(from)] += bytes;
       delta[static_cast<size_t>(to) + 1] -= bytes;

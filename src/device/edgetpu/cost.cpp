@@ -68,7 +68,7 @@ Simulation simulate(const Graph& graph, const std::vector<OpRange>& segments,
     link_bytes += static_cast<double>(p.link_bytes());
   }
   if (platform.shared_link_mb_s > 0) {
-    s.shared_link_ms = link_bytes / (platform.shared_link_mb_s * 1e6) * 1e3;
+    s.shared_link_ms = shared_link_ms(platform, link_bytes);
     if (s.shared_link_ms > s.bottleneck_ms) {
       s.bottleneck_ms = s.shared_link_ms;
       s.shared_link_bound = true;

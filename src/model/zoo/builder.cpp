@@ -131,6 +131,14 @@ TensorId ZooBuilder::constant_weights(const std::string& name, std::vector<int32
                                       int32_t channels, int32_t axis) {
   TensorId t = add_tensor(name + "/weights", type_, shape);
   Tensor& w = sg_.tensors[static_cast<size_t>(t)];
+  // Refuse before allocating: a large --input can ask for more weights than a TFLite file holds
+  // (vgg19 at 2048 px: 8 GiB in one fully connected layer).
+  weight_bytes_ += w.byte_size();
+  if (weight_bytes_ >= (int64_t{1} << 31))
+    throw UsageError(fmt::format("{} would hold over {:.1f} GiB of weights, more than the 2 GiB a "
+                                 "TFLite file can hold; choose a smaller input",
+                                 model_name_, static_cast<double>(weight_bytes_) / (1 << 30)),
+                     name);
   w.data = random_bytes(static_cast<size_t>(w.num_elements()));
   if (type_ == DType::kInt8) {
     w.quant.scale.resize(static_cast<size_t>(channels));

@@ -91,6 +91,7 @@ class ZooBuilder {
   uint64_t rng_;
   Subgraph sg_;
   int32_t layer_ = 0;
+  int64_t weight_bytes_ = 0;
 };
 
 // Spatial output size of a window op: SAME = ceil(in / stride), VALID = ceil((in - eff_k + 1) /

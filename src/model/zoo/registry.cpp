@@ -103,15 +103,15 @@ Graph build_zoo_model(const std::string& name, const ZooOptions& options) {
   ZooOptions o = options;
   if (o.input == 0) o.input = m.default_input;
   if (o.input < m.min_input || o.input > 2048)
-    throw UsageError(
-        fmt::format("--input {} is out of range for {} ({}..2048)", o.input, name, m.min_input),
-        "zoo");
+    throw FieldError("input", fmt::format("input resolution {} is out of range for {} ({}..2048)",
+                                          o.input, name, m.min_input));
   if (o.width == 0.0) {
     o.width = m.default_width;
   } else if (!m.has_width) {
-    throw UsageError(fmt::format("{} has no width multiplier (--width)", name), "zoo");
+    throw FieldError("width", fmt::format("{} has no width multiplier", name));
   } else if (!(o.width >= 0.1 && o.width <= 2.0)) {
-    throw UsageError(fmt::format("--width {} is out of range (0.1..2.0)", o.width), "zoo");
+    throw FieldError("width",
+                     fmt::format("width multiplier {} is out of range (0.1..2.0)", o.width));
   }
   return m.build(o);
 }
