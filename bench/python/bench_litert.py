@@ -63,7 +63,7 @@ def main():
         ap.error("--rounds must be >= 1 and --invokes >= 0")
     results = []
     print(f"ai-edge-litert {litert_version()}, tpulab {tpulab.__version__}, {os.cpu_count()} CPUs, "
-          f"{a.rounds} interleaved rounds, median ms per inference")
+          f"{a.rounds} interleaved rounds, median ms per inference, load average {os.getloadavg()[0]:.1f}")
     header = f"{'model':32} {'thr':>3} {'tpulab':>8} {'LiteRT+XNNPACK':>15} {'LiteRT built-in':>16} {'tpulab/XNNPACK':>15} {'tpulab/built-in':>16}"
     print(header)
     for name in a.models.split(","):
@@ -78,8 +78,8 @@ def main():
             }
             d = tpulab.load(path).inputs[0]
             x = np.random.default_rng(12345).integers(0, 256, size=d.shape, dtype=np.uint8).astype(d.dtype)
-            ref = engines["builtin"](x)
-            assert engines["tpulab"](x).tobytes() == ref.tobytes(), f"{name}: tpulab differs from LiteRT built-in"
+            # Same bytes as LiteRT's built-in kernels? (not always: docs/python.md, exactness)
+            same = engines["tpulab"](x).tobytes() == engines["builtin"](x).tobytes()
             n = a.invokes or calibrate(engines, x)
             times = {k: [] for k in engines}
             for _ in range(a.rounds):
@@ -91,10 +91,12 @@ def main():
             med = {k: statistics.median(v) for k, v in times.items()}
             row = dict(model=name, threads=threads, invokes_per_round=n, rounds=a.rounds,
                        tpulab_ms=med["tpulab"], litert_xnnpack_ms=med["xnnpack"], litert_builtin_ms=med["builtin"],
-                       ratio_vs_xnnpack=med["tpulab"] / med["xnnpack"], ratio_vs_builtin=med["tpulab"] / med["builtin"])
+                       ratio_vs_xnnpack=med["tpulab"] / med["xnnpack"], ratio_vs_builtin=med["tpulab"] / med["builtin"],
+                       same_bytes_as_builtin=same, loadavg=os.getloadavg()[0])
             results.append(row)
             print(f"{name:32} {threads:>3} {med['tpulab']:>8.3f} {med['xnnpack']:>15.3f} {med['builtin']:>16.3f} "
-                  f"{row['ratio_vs_xnnpack']:>14.2f}x {row['ratio_vs_builtin']:>15.2f}x", flush=True)
+                  f"{row['ratio_vs_xnnpack']:>14.2f}x {row['ratio_vs_builtin']:>15.2f}x"
+                  f"{'' if same else '  (outputs differ from built-in)'}", flush=True)
     if a.json:
         pathlib.Path(a.json).write_text(json.dumps(results, indent=2) + "\n")
 
