@@ -2,10 +2,11 @@
 // ModelError naming the file and the place.
 #include <fmt/format.h>
 
+#include <cstring>
 #include <limits>
 
 #include "common/error.h"
-#include "common/mapped_file.h"
+#include "common/file_io.h"
 #include "model/tflite.h"
 #include "schema/tflite_generated.h"
 
@@ -15,12 +16,23 @@ namespace {
 
 using flatbuffers::Vector;
 
+// What the schema asks of buffers (force_align: 16) and what Bytes::copy's allocation gives.
+constexpr uintptr_t kDataAlignment = 16;
+
+// The verifier checks only the alignment of a vector's 4-byte length, so the elements of a
+// vector of 8-byte scalars may sit at any 4-byte boundary: each one is copied out, never loaded
+// in place.
 template <typename T, typename U>
 std::vector<T> to_vector(const Vector<U>* v) {
   std::vector<T> out;
   if (v == nullptr) return out;
   out.reserve(v->size());
-  for (auto x : *v) out.push_back(static_cast<T>(x));
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(v) + sizeof(flatbuffers::uoffset_t);
+  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i, p += sizeof(U)) {
+    U x;
+    std::memcpy(&x, p, sizeof(U));
+    out.push_back(static_cast<T>(flatbuffers::EndianScalar(x)));
+  }
   return out;
 }
 
@@ -48,11 +60,13 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
   const void* table = op.builtin_options();
   auto is = [code](B b) { return code == static_cast<int32_t>(b); };
   if (table == nullptr || type == T::NONE) {
-    if (op.builtin_options_2() != nullptr && op.builtin_options_2_type() != tfl::BuiltinOptions2::NONE) {
+    if (op.builtin_options_2() != nullptr &&
+        op.builtin_options_2_type() != tfl::BuiltinOptions2::NONE) {
       OtherOptions o;
       o.second_union = true;
       o.table = static_cast<uint8_t>(op.builtin_options_2_type());
-      o.flatbuffer = keep_table<tfl::BuiltinOptions2Union>(op.builtin_options_2(), op.builtin_options_2_type());
+      o.flatbuffer = keep_table<tfl::BuiltinOptions2Union>(op.builtin_options_2(),
+                                                           op.builtin_options_2_type());
       return o;
     }
     return std::monostate{};
@@ -60,24 +74,34 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
   switch (type) {
     case T::Conv2DOptions: {
       auto* o = op.builtin_options_as_Conv2DOptions();
-      return Conv2DOptions{pad(o->padding()), o->stride_w(), o->stride_h(),
-                           act(o->fused_activation_function()), o->dilation_w_factor(),
-                           o->dilation_h_factor(), dt(o->quantized_bias_type())};
+      return Conv2DOptions{pad(o->padding()),
+                           o->stride_w(),
+                           o->stride_h(),
+                           act(o->fused_activation_function()),
+                           o->dilation_w_factor(),
+                           o->dilation_h_factor(),
+                           dt(o->quantized_bias_type())};
     }
     case T::DepthwiseConv2DOptions: {
       auto* o = op.builtin_options_as_DepthwiseConv2DOptions();
-      return DepthwiseConv2DOptions{pad(o->padding()), o->stride_w(), o->stride_h(),
-                                    o->depth_multiplier(), act(o->fused_activation_function()),
-                                    o->dilation_w_factor(), o->dilation_h_factor()};
+      return DepthwiseConv2DOptions{pad(o->padding()),
+                                    o->stride_w(),
+                                    o->stride_h(),
+                                    o->depth_multiplier(),
+                                    act(o->fused_activation_function()),
+                                    o->dilation_w_factor(),
+                                    o->dilation_h_factor()};
     }
     case T::TransposeConvOptions: {
       auto* o = op.builtin_options_as_TransposeConvOptions();
       return TransposeConvOptions{pad(o->padding()), o->stride_w(), o->stride_h(),
-                                  act(o->fused_activation_function()), dt(o->quantized_bias_type())};
+                                  act(o->fused_activation_function()),
+                                  dt(o->quantized_bias_type())};
     }
     case T::Pool2DOptions: {
       auto* o = op.builtin_options_as_Pool2DOptions();
-      return Pool2DOptions{pad(o->padding()), o->stride_w(), o->stride_h(), o->filter_width(),
+      return Pool2DOptions{pad(o->padding()),  o->stride_w(),
+                           o->stride_h(),      o->filter_width(),
                            o->filter_height(), act(o->fused_activation_function())};
     }
     case T::FullyConnectedOptions: {
@@ -94,19 +118,23 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
     }
     case T::AddOptions: {
       auto* o = op.builtin_options_as_AddOptions();
-      if (is(B::kAdd)) return AddSubOptions{act(o->fused_activation_function()), o->pot_scale_int16()};
+      if (is(B::kAdd))
+        return AddSubOptions{act(o->fused_activation_function()), o->pot_scale_int16()};
       break;
     }
     case T::SubOptions: {
       auto* o = op.builtin_options_as_SubOptions();
-      if (is(B::kSub)) return AddSubOptions{act(o->fused_activation_function()), o->pot_scale_int16()};
+      if (is(B::kSub))
+        return AddSubOptions{act(o->fused_activation_function()), o->pot_scale_int16()};
       break;
     }
     case T::MulOptions:
-      if (is(B::kMul)) return MulDivOptions{act(op.builtin_options_as_MulOptions()->fused_activation_function())};
+      if (is(B::kMul))
+        return MulDivOptions{act(op.builtin_options_as_MulOptions()->fused_activation_function())};
       break;
     case T::DivOptions:
-      if (is(B::kDiv)) return MulDivOptions{act(op.builtin_options_as_DivOptions()->fused_activation_function())};
+      if (is(B::kDiv))
+        return MulDivOptions{act(op.builtin_options_as_DivOptions()->fused_activation_function())};
       break;
     case T::ReshapeOptions: {
       auto* o = op.builtin_options_as_ReshapeOptions();
@@ -115,10 +143,11 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
       return r;
     }
     case T::SqueezeOptions:
-      return SqueezeOptions{to_vector<int32_t>(op.builtin_options_as_SqueezeOptions()->squeeze_dims())};
+      return SqueezeOptions{
+          to_vector<int32_t>(op.builtin_options_as_SqueezeOptions()->squeeze_dims())};
     case T::StridedSliceOptions: {
       auto* o = op.builtin_options_as_StridedSliceOptions();
-      return StridedSliceOptions{o->begin_mask(), o->end_mask(), o->ellipsis_mask(),
+      return StridedSliceOptions{o->begin_mask(),    o->end_mask(),         o->ellipsis_mask(),
                                  o->new_axis_mask(), o->shrink_axis_mask(), o->offset()};
     }
     case T::SplitOptions:
@@ -134,14 +163,17 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
     }
     case T::ResizeNearestNeighborOptions: {
       auto* o = op.builtin_options_as_ResizeNearestNeighborOptions();
-      if (is(B::kResizeNearestNeighbor)) return ResizeOptions{o->align_corners(), o->half_pixel_centers()};
+      if (is(B::kResizeNearestNeighbor))
+        return ResizeOptions{o->align_corners(), o->half_pixel_centers()};
       break;
     }
     case T::ArgMaxOptions:
-      if (is(B::kArgMax)) return ArgMinMaxOptions{dt(op.builtin_options_as_ArgMaxOptions()->output_type())};
+      if (is(B::kArgMax))
+        return ArgMinMaxOptions{dt(op.builtin_options_as_ArgMaxOptions()->output_type())};
       break;
     case T::ArgMinOptions:
-      if (is(B::kArgMin)) return ArgMinMaxOptions{dt(op.builtin_options_as_ArgMinOptions()->output_type())};
+      if (is(B::kArgMin))
+        return ArgMinMaxOptions{dt(op.builtin_options_as_ArgMinOptions()->output_type())};
       break;
     case T::ReducerOptions:
       return ReducerOptions{op.builtin_options_as_ReducerOptions()->keep_dims()};
@@ -164,10 +196,12 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
     case T::LeakyReluOptions:
       return LeakyReluOptions{op.builtin_options_as_LeakyReluOptions()->alpha()};
     case T::SpaceToDepthOptions:
-      if (is(B::kSpaceToDepth)) return BlockSizeOptions{op.builtin_options_as_SpaceToDepthOptions()->block_size()};
+      if (is(B::kSpaceToDepth))
+        return BlockSizeOptions{op.builtin_options_as_SpaceToDepthOptions()->block_size()};
       break;
     case T::DepthToSpaceOptions:
-      if (is(B::kDepthToSpace)) return BlockSizeOptions{op.builtin_options_as_DepthToSpaceOptions()->block_size()};
+      if (is(B::kDepthToSpace))
+        return BlockSizeOptions{op.builtin_options_as_DepthToSpaceOptions()->block_size()};
       break;
     case T::LSTMOptions: {
       auto* o = op.builtin_options_as_LSTMOptions();
@@ -176,8 +210,11 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
     }
     case T::UnidirectionalSequenceLSTMOptions: {
       auto* o = op.builtin_options_as_UnidirectionalSequenceLSTMOptions();
-      return SequenceLstmOptions{act(o->fused_activation_function()), o->cell_clip(), o->proj_clip(),
-                                 o->time_major(), o->asymmetric_quantize_inputs(),
+      return SequenceLstmOptions{act(o->fused_activation_function()),
+                                 o->cell_clip(),
+                                 o->proj_clip(),
+                                 o->time_major(),
+                                 o->asymmetric_quantize_inputs(),
                                  o->diagonal_recurrent_tensors()};
     }
     case T::BatchMatMulOptions: {
@@ -185,7 +222,8 @@ OpOptions convert_options(const tfl::Operator& op, int32_t code) {
       return BatchMatMulOptions{o->adj_x(), o->adj_y(), o->asymmetric_quantize_inputs()};
     }
     case T::MirrorPadOptions:
-      return MirrorPadOptions{static_cast<uint8_t>(op.builtin_options_as_MirrorPadOptions()->mode())};
+      return MirrorPadOptions{
+          static_cast<uint8_t>(op.builtin_options_as_MirrorPadOptions()->mode())};
     case T::ShapeOptions:
       return ShapeOptions{dt(op.builtin_options_as_ShapeOptions()->out_type())};
     default:
@@ -238,7 +276,8 @@ class Reader {
 
   void check_envelope() {
     if (file_.empty()) fail("file is empty");
-    if (file_.size() < 8) fail(fmt::format("file is too short to be a TFLite model ({} bytes)", file_.size()));
+    if (file_.size() < 8)
+      fail(fmt::format("file is too short to be a TFLite model ({} bytes)", file_.size()));
     if (file_.size() >= std::numeric_limits<flatbuffers::uoffset_t>::max() / 2)
       fail("files over 2 GB are not supported");
     if (!flatbuffers::BufferHasIdentifier(file_.data(), tfl::ModelIdentifier())) {
@@ -277,12 +316,16 @@ class Reader {
   }
 
   Bytes buffer(uint32_t index, const std::string& user) const {
-    if (index == 0) return {};  // the sentinel: "no data", valid even when the model lists no buffers
+    if (index == 0)
+      return {};  // the sentinel: "no data", valid even when the model lists no buffers
     if (index >= buffers_.size())
       fail(fmt::format("{} uses buffer {} but the model has {}", user, index, buffers_.size()));
     auto s = buffers_[index];
     if (s.empty()) return {};
-    return keepalive_ ? Bytes::view(s, keepalive_) : Bytes::copy(s);
+    // Kernels read constant data as int32/float/int64 in place; the verifier does not check a
+    // buffer's 16-byte force_align, so data stored elsewhere is copied (copies are aligned).
+    const bool aligned = reinterpret_cast<uintptr_t>(s.data()) % kDataAlignment == 0;
+    return keepalive_ && aligned ? Bytes::view(s, keepalive_) : Bytes::copy(s);
   }
 
   void read_opcodes(const tfl::Model& m) {
@@ -292,7 +335,8 @@ class Reader {
       // Old files only set the one-byte code; newer ones set both (the larger wins).
       int32_t code = std::max(static_cast<int32_t>(c->deprecated_builtin_code()),
                               static_cast<int32_t>(c->builtin_code()));
-      opcodes_.push_back({code, c->custom_code() ? c->custom_code()->str() : std::string(), c->version()});
+      opcodes_.push_back(
+          {code, c->custom_code() ? c->custom_code()->str() : std::string(), c->version()});
     }
   }
 
@@ -331,7 +375,9 @@ class Reader {
   Op read_op(const tfl::Operator& o, uint32_t s, uint32_t i) {
     auto where = [&] { return fmt::format("subgraph {}, op {}", s, i); };
     if (o.opcode_index() >= opcodes_.size())
-      fail(fmt::format("op uses operator code {} but the model has {}", o.opcode_index(), opcodes_.size()), where());
+      fail(fmt::format("op uses operator code {} but the model has {}", o.opcode_index(),
+                       opcodes_.size()),
+           where());
     const OpCodeEntry& c = opcodes_[o.opcode_index()];
     Op op;
     op.code = c.code;
@@ -345,7 +391,8 @@ class Reader {
     if (o.large_custom_options_offset() > 1) {
       uint64_t off = o.large_custom_options_offset(), size = o.large_custom_options_size();
       if (off > file_.size() || size > file_.size() - off)
-        fail(fmt::format("custom options ({} bytes at offset {}) overrun the file", size, off), where());
+        fail(fmt::format("custom options ({} bytes at offset {}) overrun the file", size, off),
+             where());
       op.custom_options = Bytes::copy(file_.subspan(off, size));
     } else if (o.custom_options() != nullptr) {
       std::span<const uint8_t> s2{o.custom_options()->data(), o.custom_options()->size()};
@@ -376,14 +423,16 @@ class Reader {
     if (sd.signature_key()) out.key = sd.signature_key()->str();
     out.subgraph = sd.subgraph_index();
     if (out.subgraph >= g.subgraphs.size())
-      fail(fmt::format("signature {} names subgraph {} but the model has {}", i, out.subgraph, g.subgraphs.size()));
+      fail(fmt::format("signature {} names subgraph {} but the model has {}", i, out.subgraph,
+                       g.subgraphs.size()));
     auto maps = [&](const Vector<flatbuffers::Offset<tfl::TensorMap>>* v) {
       std::vector<SignatureTensor> r;
       if (v == nullptr) return r;
       for (const auto* tm : *v) {
         SignatureTensor st{tm->name() ? tm->name()->str() : std::string(), tm->tensor_index()};
         if (st.tensor >= g.subgraphs[out.subgraph].tensors.size())
-          fail(fmt::format("signature \"{}\" names tensor {} which does not exist", out.key, st.tensor));
+          fail(fmt::format("signature \"{}\" names tensor {} which does not exist", out.key,
+                           st.tensor));
         r.push_back(std::move(st));
       }
       return r;
@@ -410,12 +459,19 @@ class Reader {
 
 Graph read_tflite_bytes(std::span<const uint8_t> bytes, const std::string& name,
                         std::shared_ptr<const void> keepalive) {
+  // The verifier checks the alignment of 8-byte fields relative to the buffer's start, which
+  // guarantees nothing when the start itself is misaligned: read from an aligned copy then.
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % kDataAlignment != 0) {
+    auto copy = std::make_shared<const Bytes>(Bytes::copy(bytes));
+    return Reader(copy->span(), name, copy).read();
+  }
   return Reader(bytes, name, std::move(keepalive)).read();
 }
 
 Graph read_tflite(const std::string& path) {
-  auto file = std::make_shared<const MappedFile>(path);
-  return read_tflite_bytes(file->bytes(), path, file);
+  auto file =
+      std::make_shared<const std::vector<uint8_t>>(read_file(path, file_limits::kModel, "model"));
+  return read_tflite_bytes(*file, path, file);
 }
 
 }  // namespace tpulab
