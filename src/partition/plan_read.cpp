@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
 
 #include "common/error.h"
 #include "partition/plan_files.h"
@@ -11,13 +12,19 @@ namespace tpulab::partition {
 using nlohmann::json;
 
 std::vector<int32_t> read_plan_starts(const std::string& path, const Graph& graph) {
-  const Subgraph& sg = graph.main();
-  const auto n_ops = static_cast<int32_t>(sg.ops.size());
   std::ifstream in(path);
   if (!in) throw IoError("cannot open plan", path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_plan_starts(text, path, graph);
+}
+
+std::vector<int32_t> parse_plan_starts(const std::string& text, const std::string& path,
+                                       const Graph& graph) {
+  const Subgraph& sg = graph.main();
+  const auto n_ops = static_cast<int32_t>(sg.ops.size());
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(text);
   } catch (const json::exception& e) {
     throw UsageError(fmt::format("malformed plan JSON: {}", e.what()), path);
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "common/error.h"
@@ -110,8 +111,14 @@ double parse_number(const std::string& s, const std::string& column, const std::
 }  // namespace
 
 PowerTimeline read_timeline_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError("cannot open the timeline", path);
+  std::ifstream file(path);
+  if (!file) throw IoError("cannot open the timeline", path);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return parse_timeline_csv(text, path);
+}
+
+PowerTimeline parse_timeline_csv(const std::string& text, const std::string& path) {
+  std::istringstream in(text);
   PowerTimeline t;
   std::string line;
   int line_no = 0;

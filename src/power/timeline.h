@@ -54,6 +54,8 @@ class PowerTimeline {
 // CSV with the header "device,start_s,duration_s,watts,state"; '#' starts a comment line.
 // Throws Error naming file:line on malformed input.
 PowerTimeline read_timeline_csv(const std::string& path);
+// The same for the CSV's text; `path` only names it in errors.
+PowerTimeline parse_timeline_csv(const std::string& text, const std::string& path);
 void write_timeline_csv(const PowerTimeline& timeline, const std::string& path);
 
 }  // namespace tpulab::power

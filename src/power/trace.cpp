@@ -166,6 +166,10 @@ Trace read_trace(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open the trace", path);
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_trace(content, path);
+}
+
+Trace parse_trace(const std::string& content, const std::string& path) {
   std::vector<std::string> lines = split(content, '\n');
   if (!content.empty() && content.back() == '\n') {
     lines.pop_back();  // the empty piece after the final newline

@@ -78,6 +78,8 @@ struct Trace {
 // Throws Error naming file:line on malformed content. A last line cut short (the recording
 // was killed mid-write) is dropped rather than failing the whole trace.
 Trace read_trace(const std::string& path);
+// The same for a trace's text; `path` only names it in errors.
+Trace parse_trace(const std::string& content, const std::string& path);
 std::vector<Marker> trace_markers(const Trace& trace);
 
 }  // namespace tpulab::power
