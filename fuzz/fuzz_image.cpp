@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The first byte picks grey or colour, as the model's input shape would.
   const int channels = (data[0] & 1) ? 3 : 1;
   try {
-    const tpulab::engine::Image img = tpulab::engine::decode_image({data + 1, size - 1}, "fuzz", channels);
+    const tpulab::engine::Image img =
+        tpulab::engine::decode_image({data + 1, size - 1}, "fuzz", channels);
     (void)tpulab::engine::resize_bilinear(img, 7, 5);
   } catch (const tpulab::Error&) {
   }

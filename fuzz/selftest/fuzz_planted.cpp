@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     delete[] p;
   } else if (h == fnv1a("planted ubsan")) {
     int big = 0x7fffffff - static_cast<int>(size) + 13;  // INT_MAX, unknown to the compiler
-    sink = big + 1;                                       // signed overflow
+    sink = big + 1;                                      // signed overflow
   } else if (h == fnv1a("planted leak")) {
     auto* p = static_cast<char*>(std::malloc(64));
     std::memset(p, 1, 64);
