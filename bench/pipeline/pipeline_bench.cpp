@@ -5,12 +5,15 @@
 //                    the devices' own invoke_timing calls (goal: >= 1 M/s);
 //   realtime         wall-clock throughput of a timing-only run against the device model's
 //                    analytic figure (goal: within 10 %).
+//   statistics       the report's streaming latency summary against keeping and sorting every
+//                    sample (memory no longer grows with the requests; what does it cost?).
 // Run: bench_pipeline (the summary after the table gives the goals' figures).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <map>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -18,6 +21,7 @@
 #include "model/zoo/zoo.h"
 #include "pipeline/pipelined_runner.h"
 #include "pipeline/runtime.h"
+#include "pipeline/streaming_stats.h"
 
 namespace tpulab::pipeline {
 namespace {
@@ -149,7 +153,48 @@ void BM_VirtualClock(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(invocations), benchmark::Counter::kIsRate);
   state.counters["vs_analytic"] = ratio;
 }
-BENCHMARK(BM_VirtualClock)->Args({100000, 8})->Args({100000, 2})->Unit(benchmark::kMillisecond);
+// 1M requests: past the exact cap, the statistics stream (histogram, completion window).
+BENCHMARK(BM_VirtualClock)
+    ->Args({100000, 8})
+    ->Args({100000, 2})
+    ->Args({1000000, 8})
+    ->Unit(benchmark::kMillisecond);
+
+// Latency-like samples (lognormal around 20 ms) for the statistics benchmarks.
+const std::vector<double>& latency_samples() {
+  static const std::vector<double> v = [] {
+    std::mt19937_64 g(1);
+    std::lognormal_distribution<double> d(3.0, 0.5);
+    std::vector<double> s(1000000);
+    for (double& x : s) x = d(g);
+    return s;
+  }();
+  return v;
+}
+
+// The peer: what the report did before streaming, keep every sample and sort.
+void BM_LatencyKeepAndSort(benchmark::State& state) {
+  const std::vector<double>& v = latency_samples();
+  for (auto _ : state) {
+    std::vector<double> kept;
+    for (double x : v) kept.push_back(x);
+    benchmark::DoNotOptimize(summarize_latencies(std::move(kept)));
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(v.size()));
+}
+BENCHMARK(BM_LatencyKeepAndSort)->Unit(benchmark::kMillisecond);
+
+// The same samples through LatencyStats: past its cap, into the histogram.
+void BM_LatencyStreaming(benchmark::State& state) {
+  const std::vector<double>& v = latency_samples();
+  for (auto _ : state) {
+    LatencyStats s;
+    for (double x : v) s.add(x);
+    benchmark::DoNotOptimize(s.summary());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(v.size()));
+}
+BENCHMARK(BM_LatencyStreaming)->Unit(benchmark::kMillisecond);
 
 // Wall-clock throughput on the realtime clock against the device model's figure.
 void BM_RealtimeVsAnalytic(benchmark::State& state) {
@@ -216,6 +261,14 @@ class SummaryReporter : public benchmark::ConsoleReporter {
           r.counters.at("vs_analytic"),
           calls == results_.end() ? 0.0 : calls->second.counters.at("invocations_per_s") / 1e6);
     }
+    const auto sorted = results_.find("BM_LatencyKeepAndSort"),
+               streamed = results_.find("BM_LatencyStreaming");
+    if (sorted != results_.end() && streamed != results_.end())
+      std::printf(
+          "  latency statistics, 1M samples: streaming %.1f ns/sample vs keep-and-sort %.1f "
+          "(%.2fx)\n",
+          streamed->second.ns / 1e6, sorted->second.ns / 1e6,
+          streamed->second.ns / sorted->second.ns);
     for (const auto& [name, r] : results_)
       if (name.rfind("BM_RealtimeVsAnalytic", 0) == 0)
         std::printf(

@@ -48,6 +48,25 @@ LatencySummary summarize_latencies(std::vector<double> v) {
 
 namespace detail {
 
+Tally::Tally(size_t models, int64_t requests_per_model)
+    : latency_ms(models), done_ms(models, CompletionRate(requests_per_model)) {
+  // One model's figures are the run's: no second copy.
+  if (models != 1) {
+    latency_ms.emplace_back();
+    done_ms.emplace_back(requests_per_model * static_cast<int64_t>(models));
+  }
+}
+
+void Tally::complete(size_t model, double latency, double done) {
+  latency_ms[model].add(latency);
+  done_ms[model].add(done);
+  if (latency_ms.size() > 1) {
+    latency_ms.back().add(latency);
+    done_ms.back().add(done);
+  }
+  last_done_ms = std::max(last_done_ms, done);
+}
+
 Dispatcher::Dispatcher(const System& system, Dispatch dispatch)
     : dispatch_(dispatch), next_(system.models.size(), 0) {
   for (size_t m = 0; m < system.models.size(); ++m) pipelines_.push_back(system.pipelines_of(m));
@@ -86,25 +105,6 @@ int closed_loop_in_flight(const System& system, const Workload& workload, size_t
   return static_cast<int>(2 * stages);
 }
 
-namespace {
-
-double completion_rate_ips(std::vector<double> done_ms) {
-  if (done_ms.empty()) return 0;
-  std::sort(done_ms.begin(), done_ms.end());
-  // The first tenth of completions is warm-up: parameter loads and stages after a slow first
-  // invoke draining their backlog faster than the bottleneck would bias a short run.
-  const size_t skip = done_ms.size() >= 20 ? done_ms.size() / 10 : 0;
-  const double first = done_ms[skip], span = done_ms.back() - first;
-  if (span <= 0) return first > 0 ? static_cast<double>(done_ms.size()) / first * 1e3 : 0;
-  // Completions after that instant over the span: replicas finishing together must not count
-  // as work done in no time.
-  const auto after_first =
-      static_cast<double>(done_ms.end() - std::upper_bound(done_ms.begin(), done_ms.end(), first));
-  return after_first / span * 1e3;
-}
-
-}  // namespace
-
 RunReport run(System& system, const Workload& workload, const RunOptions& opts) {
   check_workload(workload);
   const auto wall_start = std::chrono::steady_clock::now();
@@ -122,20 +122,18 @@ RunReport run(System& system, const Workload& workload, const RunOptions& opts) 
   r.duration_ms = t.last_done_ms - t.first_arrival_ms;
   r.analytic_throughput_ips = analytic_throughput_ips(system);
 
-  std::vector<double> all_latency, all_done;
-  for (size_t m = 0; m < system.models.size(); ++m) {
+  const size_t models = system.models.size();
+  for (size_t m = 0; m < models; ++m) {
     ModelReport mr;
     mr.name = system.models[m].name;
-    mr.requests = static_cast<int64_t>(t.latency_ms[m].size());
-    mr.throughput_ips = completion_rate_ips(t.done_ms[m]);
-    mr.latency_ms = summarize_latencies(t.latency_ms[m]);
+    mr.requests = t.latency_ms[m].count();
+    mr.throughput_ips = t.done_ms[m].ips();
+    mr.latency_ms = t.latency_ms[m].summary();
     r.requests += mr.requests;
-    all_latency.insert(all_latency.end(), t.latency_ms[m].begin(), t.latency_ms[m].end());
-    all_done.insert(all_done.end(), t.done_ms[m].begin(), t.done_ms[m].end());
     r.models.push_back(std::move(mr));
   }
-  r.throughput_ips = completion_rate_ips(std::move(all_done));
-  r.latency_ms = summarize_latencies(std::move(all_latency));
+  r.throughput_ips = t.done_ms.back().ips();
+  r.latency_ms = t.latency_ms.back().summary();
 
   for (size_t d = 0; d < system.devices.size(); ++d) {
     DeviceReport dr = t.devices[d];

@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "pipeline/pipelined_runner.h"
@@ -19,12 +20,14 @@ namespace {
 class RealtimeRun {
  public:
   RealtimeRun(System& system, const Workload& workload, const RunOptions& opts)
-      : sys_(system), workload_(workload), opts_(opts), dispatcher_(system, opts.dispatch) {
+      : sys_(system),
+        workload_(workload),
+        opts_(opts),
+        dispatcher_(system, opts.dispatch),
+        tally_(system.models.size(), workload.requests) {
     if (system.platform.shared_link_mb_s > 0)
       link_ = std::make_unique<SharedLink>(system.platform.shared_link_mb_s);
     const size_t models = sys_.models.size();
-    tally_.latency_ms.resize(models);
-    tally_.done_ms.resize(models);
     model_in_flight_.assign(models, 0);
     in_flight_.assign(sys_.pipelines.size(), 0);
     sequences_.resize(sys_.pipelines.size());
@@ -85,15 +88,16 @@ class RealtimeRun {
 
   void generate(size_t m) {
     try {
-      const std::vector<double> arrivals = arrival_times(workload_, m);
-      const int limit =
-          workload_.kind == LoadKind::kClosed ? closed_loop_in_flight(sys_, workload_, m) : 0;
+      const bool closed = workload_.kind == LoadKind::kClosed;
+      std::optional<Arrivals> arrivals;
+      if (!closed) arrivals.emplace(workload_, m);
+      const int limit = closed ? closed_loop_in_flight(sys_, workload_, m) : 0;
       for (int64_t i = 0; i < workload_.requests; ++i) {
-        if (workload_.kind == LoadKind::kClosed) {
+        if (closed) {
           std::unique_lock lock(mutex_);
           cv_.wait(lock, [&] { return failed_ || model_in_flight_[m] < limit; });
         } else {
-          clock_.hold_until(arrivals[static_cast<size_t>(i)]);
+          clock_.hold_until(arrivals->next());
         }
         TensorMap inputs = request_input(sys_, opts_, m, static_cast<uint64_t>(i));
         size_t p = 0;
@@ -127,9 +131,7 @@ class RealtimeRun {
           sequences_[p].pop_front();
         }
         std::lock_guard lock(mutex_);
-        tally_.latency_ms[m].push_back(out->latency_ms());
-        tally_.done_ms[m].push_back(out->done_ms);
-        tally_.last_done_ms = std::max(tally_.last_done_ms, out->done_ms);
+        tally_.complete(m, out->latency_ms(), out->done_ms);
         --in_flight_[p];
         --model_in_flight_[m];
         ++done_;

@@ -4,13 +4,20 @@
 #include <vector>
 
 #include "pipeline/runtime.h"
+#include "pipeline/streaming_stats.h"
 
 namespace tpulab::pipeline::detail {
 
+// Streaming: its memory does not grow with the number of requests.
 struct Tally {
-  std::vector<std::vector<double>> latency_ms;  // per model, in completion order
-  std::vector<std::vector<double>> done_ms;     // per model, completion times
-  std::vector<DeviceReport> devices;            // invokes, busy, switches and invoke energy
+  Tally(size_t models, int64_t requests_per_model);
+  // A request of `model` finished at `done_ms` after `latency_ms`.
+  void complete(size_t model, double latency_ms, double done_ms);
+
+  // Per model, then (unless there is one model) all together: back() is the run's.
+  std::vector<LatencyStats> latency_ms;
+  std::vector<CompletionRate> done_ms;
+  std::vector<DeviceReport> devices;  // invokes, busy, switches and invoke energy
   double first_arrival_ms = 0, last_done_ms = 0;
   double link_busy_ms = 0;
   int64_t invocations = 0;

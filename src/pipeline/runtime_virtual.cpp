@@ -47,7 +47,11 @@ struct Event {
 class VirtualRun {
  public:
   VirtualRun(System& system, const Workload& workload, const RunOptions& opts)
-      : sys_(system), workload_(workload), opts_(opts), dispatcher_(system, opts.dispatch) {
+      : sys_(system),
+        workload_(workload),
+        opts_(opts),
+        dispatcher_(system, opts.dispatch),
+        tally_(system.models.size(), workload.requests) {
     values_ = !system.timing_only;
     if (system.platform.shared_link_mb_s > 0)
       link_ = std::make_unique<SharedLink>(system.platform.shared_link_mb_s);
@@ -66,14 +70,12 @@ class VirtualRun {
     in_flight_.assign(sys_.pipelines.size(), 0);
     devices_.resize(sys_.devices.size());
     const size_t models = sys_.models.size();
-    tally_.latency_ms.resize(models);
-    tally_.done_ms.resize(models);
     tally_.devices.resize(sys_.devices.size());
     for (size_t d = 0; d < sys_.devices.size(); ++d)
       tally_.devices[d].name = sys_.devices[d]->name();
     issued_.assign(models, 0);
-    arrivals_.resize(models);
-    for (size_t m = 0; m < models; ++m) arrivals_[m] = arrival_times(workload_, m);
+    if (workload_.kind != LoadKind::kClosed)
+      for (size_t m = 0; m < models; ++m) arrivals_.emplace_back(workload_, m);
     total_ = workload_.requests * static_cast<int64_t>(models);
   }
 
@@ -83,7 +85,7 @@ class VirtualRun {
         const int n = closed_loop_in_flight(sys_, workload_, m);
         for (int i = 0; i < n && issued_[m] < workload_.requests; ++i) arrive(m, 0.0);
       } else {
-        schedule(arrivals_[m][0], EventKind::kArrival, m);
+        schedule(arrivals_[m].next(), EventKind::kArrival, m);
       }
     }
     while (!events_.empty()) {
@@ -91,9 +93,8 @@ class VirtualRun {
       events_.pop();
       if (e.kind == EventKind::kArrival) {
         arrive(e.index, e.t);
-        const auto next = static_cast<size_t>(issued_[e.index]);
-        if (next < arrivals_[e.index].size())
-          schedule(arrivals_[e.index][next], EventKind::kArrival, e.index);
+        if (issued_[e.index] < workload_.requests)
+          schedule(arrivals_[e.index].next(), EventKind::kArrival, e.index);
       } else {
         invoke_done(e.index, e.t);
       }
@@ -194,9 +195,7 @@ class VirtualRun {
 
   void complete(Item item, double t) {
     const size_t m = item.model;
-    tally_.latency_ms[m].push_back(t - item.arrived_ms);
-    tally_.done_ms[m].push_back(t);
-    tally_.last_done_ms = std::max(tally_.last_done_ms, t);
+    tally_.complete(m, t - item.arrived_ms, t);
     if (values_ && opts_.on_output) opts_.on_output(m, item.sequence, std::move(item.tensors));
     ++done_;
     if (opts_.on_progress && (done_ % std::max<int64_t>(1, total_ / 100) == 0 || done_ == total_))
@@ -217,8 +216,8 @@ class VirtualRun {
   std::vector<DeviceState> devices_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t next_order_ = 0;
-  std::vector<int64_t> issued_;                // per model
-  std::vector<std::vector<double>> arrivals_;  // per model (open loops)
+  std::vector<int64_t> issued_;     // per model
+  std::vector<Arrivals> arrivals_;  // per model (open loops)
   int64_t done_ = 0, total_ = 0;
   Tally tally_;
 };

@@ -33,24 +33,30 @@ void check_workload(const Workload& w) {
                      "pipeline");
 }
 
+Arrivals::Arrivals(const Workload& w, size_t model)
+    : periodic_(w.kind == LoadKind::kPeriodic),
+      gap_ms_(w.rate_ips > 0 ? 1e3 / w.rate_ips : 0),
+      rng_(w.seed * 0x9E3779B97F4A7C15ull + model),
+      gap_(gap_ms_ > 0 ? 1.0 / gap_ms_ : 1.0) {
+  check_workload(w);
+  if (w.kind == LoadKind::kClosed)
+    throw UsageError("a closed loop has no arrival times: completions let requests in", "pipeline");
+}
+
+double Arrivals::next() {
+  // Periodic: i x gap, not a running sum, so the millionth arrival is as exact as the first.
+  if (periodic_) return static_cast<double>(index_++) * gap_ms_;
+  const double t = now_ms_;
+  now_ms_ += gap_(rng_);
+  return t;
+}
+
 std::vector<double> arrival_times(const Workload& w, size_t model) {
   std::vector<double> t;
   if (w.kind == LoadKind::kClosed) return t;
-  check_workload(w);
+  Arrivals arrivals(w, model);
   t.reserve(static_cast<size_t>(w.requests));
-  const double gap_ms = 1e3 / w.rate_ips;
-  if (w.kind == LoadKind::kPeriodic) {
-    for (int64_t i = 0; i < w.requests; ++i) t.push_back(static_cast<double>(i) * gap_ms);
-    return t;
-  }
-  // One stream per model from the seed: the same run twice gives the same arrivals.
-  std::mt19937_64 rng(w.seed * 0x9E3779B97F4A7C15ull + model);
-  std::exponential_distribution<double> gap(1.0 / gap_ms);
-  double now = 0;
-  for (int64_t i = 0; i < w.requests; ++i) {
-    t.push_back(now);
-    now += gap(rng);
-  }
+  for (int64_t i = 0; i < w.requests; ++i) t.push_back(arrivals.next());
   return t;
 }
 

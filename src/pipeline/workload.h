@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,26 @@ struct Workload {
 // Throws UsageError for requests < 1, a negative in_flight, or an open loop without a rate > 0.
 void check_workload(const Workload& w);
 
-// Arrival times in ms from 0 of an open-loop workload's requests for model `model` (each model
-// draws its own Poisson stream from the seed). Empty for a closed loop.
+// The arrival times in ms from 0 of an open-loop workload's requests for model `model`, one at a
+// time, so a long run does not hold them all. Each model draws its own Poisson stream from the
+// seed: the same run twice gives the same arrivals. Throws UsageError for a closed loop or a bad
+// workload.
+class Arrivals {
+ public:
+  Arrivals(const Workload& w, size_t model);
+  // The next request's arrival (the workload's request count is the caller's to keep).
+  double next();
+
+ private:
+  bool periodic_;
+  double gap_ms_;
+  int64_t index_ = 0;
+  double now_ms_ = 0;
+  std::mt19937_64 rng_;
+  std::exponential_distribution<double> gap_;
+};
+
+// All of Arrivals' times for `model`. Empty for a closed loop.
 std::vector<double> arrival_times(const Workload& w, size_t model);
 
 }  // namespace tpulab::pipeline

@@ -34,6 +34,7 @@ struct CommandResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  long max_rss_kb = 0;  // the command's peak resident memory
 };
 // Runs argv (no shell) with an optional time limit; captures stdout and stderr.
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_seconds = 120);
