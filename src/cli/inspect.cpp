@@ -14,6 +14,7 @@
 #include "model/analysis.h"
 #include "model/dot.h"
 #include "model/edgetpu_package.h"
+#include "model/summary.h"
 #include "model/tflite.h"
 #include "model/zoo/model_spec.h"
 
@@ -30,20 +31,6 @@ std::string quant_string(const Quantization& q) {
                      q.zero_point.empty() ? 0 : q.zero_point[0]);
 }
 
-json quant_json(const Quantization& q) {
-  if (q.scale.empty()) return nullptr;
-  return {{"scale", q.scale}, {"zero_point", q.zero_point}, {"axis", q.axis}};
-}
-
-json tensor_json(const Subgraph& sg, int32_t t) {
-  const Tensor& x = sg.tensors[static_cast<size_t>(t)];
-  return {{"index", t},
-          {"name", x.name},
-          {"shape", x.shape},
-          {"dtype", dtype_name(x.dtype)},
-          {"quantization", quant_json(x.quant)}};
-}
-
 std::string tensors_brief(const Subgraph& sg, const std::vector<int32_t>& ids,
                           bool skip_constants) {
   std::string out;
@@ -57,84 +44,8 @@ std::string tensors_brief(const Subgraph& sg, const std::vector<int32_t>& ids,
   return out.empty() ? "-" : out;
 }
 
-std::string hex_token(uint64_t token) { return fmt::format("0x{:016x}", token); }
-
-struct Report {
-  std::string path;
-  const Graph& graph;
-  GraphStats stats;
-  std::vector<EdgeTpuOp> tpu;
-};
-
-json to_json(const Report& r) {
-  const Subgraph& sg = r.graph.main();
-  json j;
-  j["file"] = r.path;
-  j["version"] = r.graph.version;
-  j["description"] = r.graph.description;
-  j["subgraphs"] = r.graph.subgraphs.size();
-  j["tensors"] = sg.tensors.size();
-  j["inputs"] = json::array();
-  for (int32_t t : sg.inputs) j["inputs"].push_back(tensor_json(sg, t));
-  j["outputs"] = json::array();
-  for (int32_t t : sg.outputs) j["outputs"].push_back(tensor_json(sg, t));
-  j["op_counts"] = r.stats.op_counts;
-  j["op_total"] = sg.ops.size();
-  j["parameter_bytes"] = r.stats.parameter_bytes;
-  j["macs"] = r.stats.macs;
-  j["peak_activation_bytes"] = r.stats.peak_activation_bytes;
-  j["peak_activation_at_op"] = r.stats.peak_at_op;
-  j["ops"] = json::array();
-  for (const auto& o : r.stats.ops) {
-    const Op& op = sg.ops[static_cast<size_t>(o.index)];
-    json in = json::array(), out = json::array();
-    for (int32_t t : op.inputs)
-      if (t >= 0)
-        in.push_back({{"tensor", t},
-                      {"shape", sg.tensors[static_cast<size_t>(t)].shape},
-                      {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)},
-                      {"constant", sg.tensors[static_cast<size_t>(t)].is_constant()}});
-    for (int32_t t : op.outputs)
-      if (t >= 0)
-        out.push_back({{"tensor", t},
-                       {"shape", sg.tensors[static_cast<size_t>(t)].shape},
-                       {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)}});
-    j["ops"].push_back({{"index", o.index},
-                        {"op", o.name},
-                        {"inputs", in},
-                        {"outputs", out},
-                        {"weight_bytes", o.weight_bytes},
-                        {"macs", o.macs},
-                        {"output_bytes", o.output_bytes}});
-  }
-  if (!r.tpu.empty()) {
-    json e = json::array();
-    int64_t cached = 0, streamed = 0;
-    for (const auto& t : r.tpu) {
-      json exes = json::array();
-      for (const auto& x : t.package.executables)
-        exes.push_back({{"type", executable_type_name(x.type)},
-                        {"parameter_bytes", x.parameter_bytes},
-                        {"instruction_bytes", x.instruction_bytes},
-                        {"caching_token", hex_token(x.caching_token)},
-                        {"scratch_bytes", x.scratch_bytes}});
-      cached += t.package.cached_parameter_bytes();
-      streamed += t.package.streamed_parameter_bytes();
-      e.push_back({{"op", t.op_index},
-                   {"executables", exes},
-                   {"cached_parameter_bytes", t.package.cached_parameter_bytes()},
-                   {"streamed_parameter_bytes", t.package.streamed_parameter_bytes()},
-                   {"instruction_bytes", t.package.instruction_bytes()},
-                   {"caching_token", hex_token(t.package.caching_token())}});
-    }
-    j["edgetpu"] = {
-        {"ops", e}, {"cached_parameter_bytes", cached}, {"streamed_parameter_bytes", streamed}};
-  }
-  return j;
-}
-
-TextTable op_table(const Report& r) {
-  const Subgraph& sg = r.graph.main();
+TextTable op_table(const ModelSummary& r) {
+  const Subgraph& sg = r.graph->main();
   TextTable t({"#", "op", "inputs", "outputs", "weight bytes", "MACs", "output bytes"});
   t.right_align({0, 4, 5, 6});
   for (const auto& o : r.stats.ops) {
@@ -146,12 +57,12 @@ TextTable op_table(const Report& r) {
   return t;
 }
 
-std::string to_table(const Report& r) {
-  const Subgraph& sg = r.graph.main();
+std::string to_table(const ModelSummary& r) {
+  const Subgraph& sg = r.graph->main();
   std::string out = fmt::format("Model {}\n", r.path);
-  out += fmt::format("  schema version {}, {} subgraph(s), {} ops, {} tensors{}\n", r.graph.version,
-                     r.graph.subgraphs.size(), sg.ops.size(), sg.tensors.size(),
-                     r.graph.description.empty() ? "" : ", \"" + r.graph.description + "\"");
+  out += fmt::format("  schema version {}, {} subgraph(s), {} ops, {} tensors{}\n",
+                     r.graph->version, r.graph->subgraphs.size(), sg.ops.size(), sg.tensors.size(),
+                     r.graph->description.empty() ? "" : ", \"" + r.graph->description + "\"");
   auto io = [&](const char* title, const std::vector<int32_t>& ids) {
     TextTable t({"#", "name", "shape", "dtype", "quantization"});
     for (int32_t id : ids) {
@@ -217,7 +128,7 @@ void add_inspect_command(CLI::App& app) {
   cmd->add_option("--dot", opts->dot, "Also write the op graph as Graphviz DOT to this file");
   cmd->callback([opts] {
     Graph graph = load_model(opts->model);
-    Report r{opts->model, graph, analyze(graph), edgetpu_ops(graph, opts->model)};
+    const ModelSummary r = summarize_model(graph, opts->model);
     if (!opts->dot.empty()) {
       std::string dot = to_dot(graph);
       write_file_atomic(opts->dot, {reinterpret_cast<const uint8_t*>(dot.data()), dot.size()});

@@ -252,7 +252,7 @@ TEST(PipelineCli, BadRequestsAreUsageErrors) {
   const std::vector<Case> cases = {
       {{"--segments", "9"}, "Edge TPUs"},
       {{"--segments", "4", "--pipelines", "3"}, "3 pipelines of 4 segments need 12 Edge TPUs"},
-      {{"--segments", "0"}, "at least 1"},
+      {{"--segments", "0"}, "--segments"},
       {{"--load", "poisson"}, "--rate"},
       {{"--load", "bursty"}, "unknown load"},
       {{"--load", "closed", "--rate", "10"}, "open loops"},
