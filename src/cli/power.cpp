@@ -14,13 +14,16 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "power/calibrate.h"
 #include "power/open_source.h"
 #include "power/powersensor2.h"
 #include "power/powersensor3.h"
 #include "power/recorder.h"
 #include "power/sensors.h"
+#include "power/sim_source.h"
 #include "power/trace.h"
 
 namespace tpulab::cli {
@@ -70,13 +73,17 @@ void add_source_options(CLI::App* cmd, SourceArgs& a, bool software_sources) {
                   software_sources ? "ps3:DEVICE, ps2:DEVICE, rapl, hwmon:NAME or sim:TIMELINE.csv"
                                    : "ps3:DEVICE or ps2:DEVICE")
       ->required();
-  cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for a device's answers");
+  cmd->add_option("--timeout", a.timeout_s, "Seconds to wait for a device's answers")
+      ->check(real_number(0, pw::kMaxTimeoutS, true));
   if (software_sources) {
-    cmd->add_option("--interval", a.interval_s, "Polling interval of rapl/hwmon (s)");
+    cmd->add_option("--interval", a.interval_s, "Polling interval of rapl/hwmon (s)")
+        ->check(real_number(0, pw::kMaxTimeoutS, true));
     cmd->add_option("--sim-rate", a.sim_rate_hz, "Samples per second of the sim source")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(real_number(0, pw::SimOptions::kMaxSampleRateHz, true));
     cmd->add_option("--sim-speed", a.sim_speed, "Timeline seconds per second (sim)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(real_number(0, pw::kMaxSimSpeed, true));
   }
 }
 
@@ -108,8 +115,6 @@ struct RecordArgs {
 };
 
 void run_record(const RecordArgs& a) {
-  if (a.duration_s < 0 || !std::isfinite(a.duration_s))
-    throw UsageError("--duration must be >= 0", "power record");
   pw::RecordOptions o;
   o.out = a.out;
   if (a.format == "csv") o.format = pw::TraceFormat::Csv;
@@ -134,7 +139,9 @@ void run_record(const RecordArgs& a) {
     r = pw::record(*source, o);
   } catch (const Error& e) {
     if (tty) fmt::print(stderr, "\n");
-    // The trace holds every sample up to the failure; say so with the error.
+    // Errors of the trace itself name it: then there is no trace (nor a temporary) to keep.
+    if (e.where() == a.out) throw;
+    // Otherwise the trace holds every sample up to the failure; say so with the error.
     throw Error(e.problem() + "; the trace " + a.out + " keeps the samples recorded until then",
                 e.where());
   }
@@ -173,7 +180,7 @@ void run_record(const RecordArgs& a) {
     j["skipped_bytes"] = r.stats.skipped_bytes;
     j["discarded_frames"] = r.stats.discarded_frames;
     if (r.command_status >= 0) j["command_status"] = r.command_status;
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", json_text(j));
   } else {
     fmt::print("trace     {} ({} samples)\n", a.out, r.samples_written);
     fmt::print("source    {}\n", describe(source->info()));
@@ -247,7 +254,7 @@ void run_calibrate(const CalibrateArgs& a) {
                      {"offset_current_a", z.offset_current_a},
                      {"offset_power_w", z.offset_power_w},
                      {"level_stddev", z.level_stddev}});
-    fmt::print("{}\n", json{{"sensors", arr}, {"written", a.write}}.dump(2));
+    fmt::print("{}\n", json_text(json{{"sensors", arr}, {"written", a.write}}));
     return;
   }
   fmt::print("{:<7} {:>9} {:>16} {:>16} {:>14} {:>13}\n", "sensor", "samples",
@@ -271,7 +278,7 @@ void print_ps3_config(const pw::ps3::Config& c, bool json_out, const std::string
                      {"vref", c[s].vref},
                      {"sensitivity", c[s].sensitivity},
                      {"in_use", c[s].in_use}});
-    fmt::print("{}\n", json{{"firmware", version}, {"sensors", arr}}.dump(2));
+    fmt::print("{}\n", json_text(json{{"firmware", version}, {"sensors", arr}}));
     return;
   }
   fmt::print("firmware  {}\n\n", version);
@@ -302,7 +309,7 @@ void run_info(const SourceArgs& a, bool json_out) {
                        {"volt", ps.config()[s].volt},
                        {"sensitivity", ps.config()[s].type},
                        {"null_level", ps.config()[s].null_level}});
-      fmt::print("{}\n", json{{"sensors", arr}}.dump(2));
+      fmt::print("{}\n", json_text(json{{"sensors", arr}}));
       return;
     }
     fmt::print("{:<7} {:>8} {:>12} {:>11} {}\n", "sensor", "volt", "sensitivity", "null (W)",
@@ -318,11 +325,10 @@ void run_info(const SourceArgs& a, bool json_out) {
   if (json_out) {
     json chans = json::array();
     for (const auto& c : info.channels) chans.push_back({{"name", c.name}, {"id", c.id}});
-    fmt::print("{}\n", json{{"kind", info.kind},
-                            {"where", info.where},
-                            {"detail", info.detail},
-                            {"channels", chans}}
-                           .dump(2));
+    fmt::print("{}\n", json_text(json{{"kind", info.kind},
+                                      {"where", info.where},
+                                      {"detail", info.detail},
+                                      {"channels", chans}}));
     return;
   }
   fmt::print("source    {}\nchannels ", describe(info));
@@ -342,6 +348,12 @@ struct ConfigArgs {
 };
 
 void run_config(const ConfigArgs& a) {
+  // The validator bounds it from above; zero and near-zero would be stored and divide by it.
+  if (a.sensitivity && std::fabs(*a.sensitivity) < pw::ps3::kMinSensitivity)
+    throw UsageError(
+        fmt::format("--sensitivity: {} is out of range: its magnitude must be {} to {}",
+                    *a.sensitivity, pw::ps3::kMinSensitivity, pw::ps3::kMaxSensitivity),
+        "power config");
   const auto spec = pw::parse_source_spec(a.source.spec);
   if (spec.kind != "ps3")
     throw UsageError("config editing is for PowerSensor3 (ps3:DEVICE)", a.source.spec);
@@ -352,7 +364,6 @@ void run_config(const ConfigArgs& a) {
     print_ps3_config(ps.config(), a.json, ps.version());
     return;
   }
-  if (a.sensor >= pw::ps3::kSensors) throw UsageError("--sensor must be 0..7", "power config");
   auto config = ps.config();
   auto& s = config[static_cast<size_t>(a.sensor)];
   if (!a.type.empty()) {
@@ -398,13 +409,12 @@ void run_summary(const std::string& path, bool json_out) {
                        {"seconds", m.seconds},
                        {"joules", m.joules},
                        {"watts", m.watts}});
-    fmt::print("{}\n", json{{"samples", t.rows.size()},
-                            {"seconds", secs},
-                            {"joules", joules},
-                            {"average_watts", secs > 0 ? joules / secs : 0.0},
-                            {"peak_watts", peak},
-                            {"between_markers", marks}}
-                           .dump(2));
+    fmt::print("{}\n", json_text(json{{"samples", t.rows.size()},
+                                      {"seconds", secs},
+                                      {"joules", joules},
+                                      {"average_watts", secs > 0 ? joules / secs : 0.0},
+                                      {"peak_watts", peak},
+                                      {"between_markers", marks}}));
     return;
   }
   fmt::print(
@@ -429,7 +439,7 @@ void run_sensors(bool json_out) {
                      {"range_a", m.range_a},
                      {"supply_v", m.supply_v},
                      {"noise_pp_v", m.noise_pp_v}});
-    fmt::print("{}\n", arr.dump(2));
+    fmt::print("{}\n", json_text(arr));
     return;
   }
   fmt::print("{:<13} {:>13} {:>10} {:>9} {:>15}\n", "model", "sensitivity", "range", "supply",
@@ -456,7 +466,8 @@ void add_power_command(CLI::App& app) {
       ->required();
   record->add_option("--format", rec->format, "csv or dump (default: from the extension)")
       ->check(CLI::IsMember({"csv", "dump"}));
-  record->add_option("--duration", rec->duration_s, "Seconds to record");
+  record->add_option("--duration", rec->duration_s, "Seconds to record")
+      ->check(real_number(0, pw::kMaxDurationS));
   record->add_flag("--json", rec->json, "Print the summary as JSON");
   record->add_option("command", rec->command, "Command to run while recording (after --)");
   record->callback([rec] { run_record(*rec); });
@@ -465,7 +476,9 @@ void add_power_command(CLI::App& app) {
   CLI::App* calibrate = power->add_subcommand(
       "calibrate", "Measure the current sensors' zero with NO load connected, optionally store it");
   add_source_options(calibrate, cal->source, false);
-  calibrate->add_option("--seconds", cal->seconds, "Averaging time")->capture_default_str();
+  calibrate->add_option("--seconds", cal->seconds, "Averaging time")
+      ->capture_default_str()
+      ->check(real_number(0, pw::kMaxTimeoutS, true));
   calibrate->add_flag("--write", cal->write, "Write the new zeros to the device's EEPROM");
   calibrate->add_flag("--json", cal->json, "Print JSON");
   calibrate->callback([cal] { run_calibrate(*cal); });
@@ -481,13 +494,17 @@ void add_power_command(CLI::App& app) {
   CLI::App* config = power->add_subcommand(
       "config", "Show or change a PowerSensor3 sensor's config (written to its EEPROM)");
   add_source_options(config, cfg->source, false);
-  config->add_option("--sensor", cfg->sensor, "Sensor 0..7 (2p: current, 2p+1: voltage of pair p)");
+  config->add_option("--sensor", cfg->sensor, "Sensor 0..7 (2p: current, 2p+1: voltage of pair p)")
+      ->check(whole_number(0, pw::ps3::kSensors - 1));
   config->add_option("--type", cfg->type,
                      "Sensor type; a known current sensor sets its sensitivity");
   config->add_option("--pair-name", cfg->pair_name, "Name of the sensor's pair");
-  config->add_option("--vref", cfg->vref, "Zero reference (V)");
-  config->add_option("--sensitivity", cfg->sensitivity,
-                     "V/A (current) or gain (voltage); < 0 inverts");
+  config->add_option("--vref", cfg->vref, "Zero reference (V, within the ADC's 0..3.3 V)")
+      ->check(real_number(0, pw::kPs3ReferenceV));
+  config
+      ->add_option("--sensitivity", cfg->sensitivity,
+                   "V/A (current) or gain (voltage); < 0 inverts; magnitude 0.001..10")
+      ->check(real_number(-pw::ps3::kMaxSensitivity, pw::ps3::kMaxSensitivity));
   config->add_option("--in-use", cfg->in_use, "true or false");
   config->add_flag("--json", cfg->json, "Print JSON");
   config->callback([cfg] { run_config(*cfg); });

@@ -12,12 +12,15 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "device/edgetpu/cost.h"
 #include "device/platform.h"
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 #include "model/tflite.h"
+#include "model/zoo/model_spec.h"
 #include "power/edgetpu_timeline.h"
 #include "power/measure.h"
 #include "power/open_source.h"
@@ -29,6 +32,9 @@ namespace {
 
 namespace pw = tpulab::power;
 using nlohmann::json;
+
+// Inferences between the markers (and before them): ten million is hours of any model.
+constexpr int kMaxRequests = 10'000'000;
 
 struct MeasureArgs {
   std::string source;
@@ -75,7 +81,7 @@ void print(const MeasureArgs& a, const pw::Measurement& m, const pw::SourceInfo&
                            {"joules_per_inference", prediction->energy_j},
                            {"ms_per_inference", prediction->latency_s * 1e3},
                            {"idle_watts", prediction->idle_w}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", json_text(j));
     return;
   }
   fmt::print("model      {} on {}\n", a.model, a.device);
@@ -100,10 +106,7 @@ void run_measure(const MeasureArgs& a) {
   mo.warmup = a.warmup;
   mo.baseline_s = a.baseline_s;
   if (a.timeout_s > 0) mo.timeout_s = a.timeout_s;
-  // Validate before the (slow) model work.
-  if (a.requests < 1 || a.warmup < 0 || !(a.baseline_s >= 0))
-    throw UsageError("--requests must be >= 1, --warmup and --baseline >= 0", "power measure");
-  const Graph graph = read_tflite(a.model);
+  const Graph graph = load_model(a.model);
 
   if (a.device == "sim-edgetpu") {
     if (a.source != "sim")
@@ -152,7 +155,7 @@ void add_power_measure_command(CLI::App* power) {
       "measure",
       "Energy per inference, average and peak power: idle baseline first, then N inferences "
       "between markers");
-  cmd->add_option("model", a->model, "Model file (.tflite)")->required();
+  cmd->add_option("model", a->model, "Model file (.tflite) or zoo:NAME")->required();
   cmd->add_option("--source", a->source,
                   "ps3:DEVICE, ps2:DEVICE, rapl or hwmon:NAME (cpu); sim (sim-edgetpu)")
       ->required();
@@ -160,20 +163,29 @@ void add_power_measure_command(CLI::App* power) {
       ->required()
       ->check(CLI::IsMember({"cpu", "sim-edgetpu"}));
   cmd->add_option("--requests", a->requests, "Inferences between the markers")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(1, kMaxRequests));
   cmd->add_option("--warmup", a->warmup, "Inferences before the first marker (model loading)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, kMaxRequests));
   cmd->add_option("--baseline", a->baseline_s, "Seconds of idle measured first")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(real_number(0, pw::kMaxDurationS));
   cmd->add_option("--platform", a->platform, "Simulated platform (sim-edgetpu)")
       ->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (cpu)")->capture_default_str();
-  cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for the meter");
-  cmd->add_option("--interval", a->interval_s, "Polling interval of rapl/hwmon (s)");
+  cmd->add_option("--threads", a->threads, "CPU threads (cpu)")
+      ->capture_default_str()
+      ->check(whole_number(1, 256));
+  cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for the meter")
+      ->check(real_number(0, pw::kMaxTimeoutS, true));
+  cmd->add_option("--interval", a->interval_s, "Polling interval of rapl/hwmon (s)")
+      ->check(real_number(0, pw::kMaxTimeoutS, true));
   cmd->add_option("--sim-rate", a->sim_rate_hz, "Samples per second of the sim source")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(real_number(0, pw::SimOptions::kMaxSampleRateHz, true));
   cmd->add_option("--sim-speed", a->sim_speed, "Timeline seconds per second (sim)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(real_number(0, pw::kMaxSimSpeed, true));
   cmd->add_flag("--json", a->json, "Print JSON");
   cmd->callback([a] { run_measure(*a); });
 }

@@ -14,8 +14,7 @@ namespace {
 // Streams for the given time, stopping early only if the source fails (read() rethrows).
 template <class Source>
 void stream_for(Source& source, double seconds) {
-  if (!(seconds > 0) || !std::isfinite(seconds))
-    throw UsageError("the calibration time must be > 0 s", source.info().where);
+  check_option(seconds, 0, kMaxTimeoutS, true, "seconds", source.info().where);
   source.start();
   try {
     source.wait_for_samples(UINT64_MAX, seconds);

@@ -115,7 +115,7 @@ HwmonSource::HwmonSource(const std::string& name, const fs::path& root, PolledOp
     : ThreadedSource(SourceInfo{"hwmon", root.string(), name, false, {}}, false),
       reader_(find_hwmon_device(name, root)),
       options_(options) {
-  if (!(options_.interval_s > 0)) throw UsageError("the polling interval must be > 0", "hwmon");
+  check_option(options_.interval_s, 0, kMaxTimeoutS, true, "interval_s", "hwmon");
   SourceInfo info{"hwmon", reader_.device().dir.string(), reader_.device().name, false, {}};
   for (const auto& c : reader_.device().channels)
     info.channels.push_back({c.label, c.index, false, false});

@@ -77,11 +77,10 @@ struct StopOnExit {
 
 Measurement measure(PowerSource& source, const std::function<void()>& infer,
                     const MeasureOptions& o) {
-  if (o.requests < 1) throw UsageError("the number of requests must be >= 1", "measure");
-  if (o.warmup < 0) throw UsageError("the number of warm-up requests must be >= 0", "measure");
-  if (!(o.baseline_s >= 0) || !std::isfinite(o.baseline_s))
-    throw UsageError("the baseline duration must be finite and >= 0", "measure");
-  if (!(o.timeout_s > 0)) throw UsageError("the timeout must be > 0", "measure");
+  if (o.requests < 1) throw UsageError("requests must be >= 1", "measure");
+  if (o.warmup < 0) throw UsageError("warmup must be >= 0", "measure");
+  check_option(o.baseline_s, 0, kMaxDurationS, false, "baseline_s", "measure");
+  check_option(o.timeout_s, 0, kMaxTimeoutS, true, "timeout_s", "measure");
 
   auto window = std::make_shared<WindowSink>();
   source.add_sink(window);

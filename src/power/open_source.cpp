@@ -1,7 +1,5 @@
 #include "power/open_source.h"
 
-#include <cmath>
-
 #include "common/error.h"
 #include "power/hwmon.h"
 #include "power/powersensor2.h"
@@ -44,9 +42,11 @@ SourceSpec parse_source_spec(const std::string& spec) {
 
 std::unique_ptr<PowerSource> open_source(const std::string& spec, const OpenOptions& options) {
   const SourceSpec s = parse_source_spec(spec);
-  if (!(options.timeout_s >= 0) || !(options.interval_s >= 0) ||
-      !std::isfinite(options.timeout_s) || !std::isfinite(options.interval_s))
-    throw UsageError("timeouts and intervals must be finite and >= 0", spec);
+  // 0 asks for the source's default.
+  check_option(options.timeout_s, 0, kMaxTimeoutS, false, "timeout_s", spec);
+  check_option(options.interval_s, 0, kMaxTimeoutS, false, "interval_s", spec);
+  check_option(options.sim_rate_hz, 0, SimOptions::kMaxSampleRateHz, true, "sim_rate_hz", spec);
+  check_option(options.sim_speed, 0, kMaxSimSpeed, true, "sim_speed", spec);
   if (s.kind == "ps3") {
     Ps3Options o;
     if (options.timeout_s > 0) o.timeout_s = options.timeout_s;

@@ -16,6 +16,18 @@ int64_t now_ms() {
       .count();
 }
 
+// Bounds of what a config may store (see write_config).
+constexpr int kMaxRailVolts = 1000;
+constexpr double kMinSensitivity = 1e-3;
+constexpr double kMaxSensitivity = 10;
+constexpr int kMaxNullLevelW = 10000;
+
+// Checked before the port is opened: a device is not touched for options that are wrong.
+const std::string& checked(const std::string& path, const Ps2Options& o) {
+  check_option(o.timeout_s, 0, kMaxTimeoutS, true, "timeout_s", path);
+  return path;
+}
+
 }  // namespace
 
 std::vector<ChannelInfo> ps2_channels(const ps2::Config& config) {
@@ -29,7 +41,7 @@ std::vector<ChannelInfo> ps2_channels(const ps2::Config& config) {
 
 PowerSensor2Source::PowerSensor2Source(const std::string& path, Ps2Options options)
     : ThreadedSource(SourceInfo{"ps2", path, "PowerSensor2", false, {}}, /*device_marks=*/false),
-      port_(path, options.baud),
+      port_(checked(path, options), options.baud),
       options_(options) {
   config_ = read_config();
   auto channels = ps2_channels(config_);
@@ -47,7 +59,7 @@ void PowerSensor2Source::send(char command) {
 }
 
 ps2::Config PowerSensor2Source::read_config() {
-  const int64_t deadline = now_ms() + static_cast<int64_t>(options_.timeout_s * 1000);
+  const int64_t deadline = now_ms() + timeout_ms(options_.timeout_s);
   std::array<uint8_t, ps2::kConfigBytes> bytes{};
   size_t got = 0;
   bool keeps_talking = false;
@@ -88,9 +100,22 @@ void PowerSensor2Source::write_config(const ps2::Config& config) {
   if (running()) throw UsageError("stop streaming before writing the config", port_.path());
   auto channels = ps2_channels(config);
   if (channels.empty()) throw UsageError("the new config has no sensor in use", port_.path());
-  for (const auto& c : config)
-    if (c.in_use() && (c.type == 0 || !std::isfinite(c.type)))
-      throw UsageError("a sensor in use needs a non-zero sensitivity", port_.path());
+  // The firmware stores whatever it gets: refuse what no board measures with before writing.
+  for (size_t s = 0; s < config.size(); ++s) {
+    const auto& c = config[s];
+    const std::string where = port_.path() + " sensor " + std::to_string(s);
+    if (!std::isfinite(c.volt) || !std::isfinite(c.type) || !std::isfinite(c.null_level))
+      throw UsageError("volt, sensitivity and null level must be finite", where);
+    if (!c.in_use()) continue;
+    if (std::fabs(c.volt) > kMaxRailVolts)
+      throw UsageError("the rail voltage must be within +-" + std::to_string(kMaxRailVolts) + " V",
+                       where);
+    if (std::fabs(c.type) < kMinSensitivity || std::fabs(c.type) > kMaxSensitivity)
+      throw UsageError("a sensor in use needs a sensitivity of 0.001..10 V/A", where);
+    if (std::fabs(c.null_level) > kMaxNullLevelW)
+      throw UsageError("the null level must be within +-" + std::to_string(kMaxNullLevelW) + " W",
+                       where);
+  }
   send(ps2::cmd::kWriteConfig);
   {
     std::lock_guard lock(write_mu_);
@@ -129,7 +154,7 @@ void PowerSensor2Source::before_start() {
 }
 
 void PowerSensor2Source::on_stop_requested() {
-  stop_deadline_ms_ = now_ms() + static_cast<int64_t>(options_.timeout_s * 1000);
+  stop_deadline_ms_ = now_ms() + timeout_ms(options_.timeout_s);
   stop_sent_ = true;
   send(ps2::cmd::kStopWithSequence);
 }

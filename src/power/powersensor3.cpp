@@ -16,6 +16,12 @@ int64_t now_ms() {
       .count();
 }
 
+// Checked before the port is opened: a device is not touched for options that are wrong.
+const std::string& checked(const std::string& path, const Ps3Options& o) {
+  check_option(o.timeout_s, 0, kMaxTimeoutS, true, "timeout_s", path);
+  return path;
+}
+
 bool pair_in_use(const ps3::Config& config, int pair) {
   return config[static_cast<size_t>(2 * pair)].in_use &&
          config[static_cast<size_t>(2 * pair + 1)].in_use;
@@ -77,7 +83,7 @@ double Ps3FrameProcessor::process(const ps3::Frame& frame) {
 
 PowerSensor3Source::PowerSensor3Source(const std::string& path, Ps3Options options)
     : ThreadedSource(SourceInfo{"ps3", path, "", true, {}}, /*device_marks=*/true),
-      port_(path),
+      port_(checked(path, options)),
       options_(options),
       processor_(ps3::Config{}) {
   // The device may still be streaming for a program that died: stop it and let it go quiet.
@@ -105,15 +111,15 @@ void PowerSensor3Source::send(char command) {
 }
 
 std::string PowerSensor3Source::query_version() {
-  const int timeout_ms = static_cast<int>(options_.timeout_s * 1000);
+  const int wait_ms = timeout_ms(options_.timeout_s);
   send(ps3::cmd::kVersion);
   std::string version;
-  const int64_t deadline = now_ms() + timeout_ms;
+  const int64_t deadline = now_ms() + wait_ms;
   uint8_t byte;
   while (true) {
     const int64_t left = deadline - now_ms();
     if (left <= 0)
-      throw IoError("timed out after " + std::to_string(timeout_ms) +
+      throw IoError("timed out after " + std::to_string(wait_ms) +
                         " ms waiting for the firmware version: not a PowerSensor3, or it is busy",
                     port_.path());
     if (port_.read_some(std::span<uint8_t>(&byte, 1), static_cast<int>(left)) == 0) continue;
@@ -129,12 +135,12 @@ std::string PowerSensor3Source::query_version() {
 }
 
 ps3::Config PowerSensor3Source::read_config() {
-  const int timeout_ms = static_cast<int>(options_.timeout_s * 1000);
+  const int wait_ms = timeout_ms(options_.timeout_s);
   send(ps3::cmd::kReadConfig);
   ps3::Config config;
   for (int s = 0; s < ps3::kSensors; ++s) {
     std::array<uint8_t, ps3::kConfigBytes> record;
-    port_.read_exact(record, timeout_ms, "sensor config record " + std::to_string(s));
+    port_.read_exact(record, wait_ms, "sensor config record " + std::to_string(s));
     try {
       config[static_cast<size_t>(s)] = ps3::decode_config(record);
     } catch (const Error& e) {
@@ -144,7 +150,7 @@ ps3::Config PowerSensor3Source::read_config() {
     send('a');
   }
   uint8_t done = 0;
-  port_.read_exact(std::span<uint8_t>(&done, 1), timeout_ms, "the end of the config ('D')");
+  port_.read_exact(std::span<uint8_t>(&done, 1), wait_ms, "the end of the config ('D')");
   if (done != 'D')
     throw IoError(
         "the device did not end the config with 'D' (got byte " + std::to_string(done) + ")",
@@ -158,12 +164,17 @@ void PowerSensor3Source::require_idle(const std::string& what) const {
 
 void PowerSensor3Source::write_config(const ps3::Config& config) {
   require_idle("writing the config");
-  const int timeout_ms = static_cast<int>(options_.timeout_s * 1000);
-  for (const auto& c : config) {
+  const int wait_ms = timeout_ms(options_.timeout_s);
+  for (int s = 0; s < ps3::kSensors; ++s) {
+    const auto& c = config[static_cast<size_t>(s)];
+    const auto& old = config_[static_cast<size_t>(s)];
     if (c.type.size() > 16 || c.pair_name.size() > 16)
       throw UsageError("sensor type and pair name are at most 16 characters", port_.path());
-    if (c.in_use && (c.sensitivity == 0 || !std::isfinite(c.sensitivity) || !std::isfinite(c.vref)))
-      throw UsageError("a sensor in use needs a finite, non-zero sensitivity", port_.path());
+    // An unused sensor keeps whatever the EEPROM held (factory zeros); what is in use or being
+    // changed must be a value the board can measure with (NaN compares as changed).
+    const bool changed =
+        c.vref != old.vref || c.sensitivity != old.sensitivity || c.in_use != old.in_use;
+    if (c.in_use || changed) ps3::check_sensor_values(c, s);
   }
   auto channels = ps3_channels(config);
   if (channels.empty()) throw UsageError("the new config has no sensor pair in use", port_.path());
@@ -175,14 +186,14 @@ void PowerSensor3Source::write_config(const ps3::Config& config) {
       port_.write(record);
     }
     uint8_t ack = 0;
-    port_.read_exact(std::span<uint8_t>(&ack, 1), timeout_ms,
+    port_.read_exact(std::span<uint8_t>(&ack, 1), wait_ms,
                      "the acknowledgement of config record " + std::to_string(s));
     if (ack != 'S')
       throw IoError("the device did not acknowledge config record " + std::to_string(s),
                     port_.path());
   }
   uint8_t done = 0;
-  port_.read_exact(std::span<uint8_t>(&done, 1), timeout_ms, "the end of the config write ('D')");
+  port_.read_exact(std::span<uint8_t>(&done, 1), wait_ms, "the end of the config write ('D')");
   if (done != 'D') throw IoError("the device did not confirm the config write", port_.path());
   config_ = config;
   processor_ = Ps3FrameProcessor(config_);
@@ -195,7 +206,7 @@ uint32_t PowerSensor3Source::conversion_count() {
   require_idle("reading the conversion counter");
   send(ps3::cmd::kConversionCount);
   std::array<uint8_t, 4> bytes;
-  port_.read_exact(bytes, static_cast<int>(options_.timeout_s * 1000), "the conversion counter");
+  port_.read_exact(bytes, timeout_ms(options_.timeout_s), "the conversion counter");
   return static_cast<uint32_t>(bytes[0]) | static_cast<uint32_t>(bytes[1]) << 8 |
          static_cast<uint32_t>(bytes[2]) << 16 | static_cast<uint32_t>(bytes[3]) << 24;
 }
@@ -231,7 +242,7 @@ void PowerSensor3Source::before_start() {
 void PowerSensor3Source::on_stop_requested() {
   // 'X' makes the firmware end the stream with FF 3F FF 3F, so every frame sent before the
   // stop reaches the sinks; give it a bounded time in case the device is gone.
-  stop_deadline_ms_ = now_ms() + static_cast<int64_t>(options_.timeout_s * 1000);
+  stop_deadline_ms_ = now_ms() + timeout_ms(options_.timeout_s);
   stop_sent_ = true;
   send(ps3::cmd::kStopWithSequence);
 }

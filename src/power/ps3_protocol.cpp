@@ -5,7 +5,10 @@
 #include <cmath>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
+#include "power/sensors.h"
 
 namespace tpulab::power::ps3 {
 
@@ -36,6 +39,20 @@ std::string get_text(const uint8_t* in, size_t size) {
 }
 
 }  // namespace
+
+void check_sensor_values(const SensorConfig& c, int sensor) {
+  const std::string where = fmt::format("PowerSensor3 sensor {}", sensor);
+  if (!std::isfinite(c.vref) || c.vref < 0 || c.vref > kPs3ReferenceV)
+    throw UsageError(
+        fmt::format("vref {:g} V is outside the ADC's input range 0..{} V", c.vref, kPs3ReferenceV),
+        where);
+  const double magnitude = std::fabs(c.sensitivity);
+  if (!std::isfinite(c.sensitivity) || magnitude < kMinSensitivity || magnitude > kMaxSensitivity)
+    throw UsageError(fmt::format("sensitivity {:g} is not a V/A slope or gain the board can use: "
+                                 "its magnitude must be {:g}..{:g} (negative inverts)",
+                                 c.sensitivity, kMinSensitivity, kMaxSensitivity),
+                     where);
+}
 
 std::array<uint8_t, kConfigBytes> encode_config(const SensorConfig& config) {
   std::array<uint8_t, kConfigBytes> out{};

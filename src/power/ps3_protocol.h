@@ -45,6 +45,14 @@ struct SensorConfig {
 };
 using Config = std::array<SensorConfig, kSensors>;
 
+// What a config record may hold for the board to measure with it: vref is a voltage at the
+// ADC's input (0..3.3 V), |sensitivity| a V/A slope or a divider gain of plausible magnitude.
+// The firmware stores whatever it gets, so these are checked before anything is written.
+inline constexpr double kMinSensitivity = 1e-3;
+inline constexpr double kMaxSensitivity = 10;
+// Throws UsageError naming `sensor` and the field when a value is outside those bounds.
+void check_sensor_values(const SensorConfig& config, int sensor);
+
 std::array<uint8_t, kConfigBytes> encode_config(const SensorConfig& config);
 // Throws Error when the record is not plausible (non-finite numbers, bad flag byte).
 SensorConfig decode_config(std::span<const uint8_t, kConfigBytes> bytes);

@@ -137,7 +137,7 @@ RaplSource::RaplSource(const fs::path& root, PolledOptions options)
     : ThreadedSource(SourceInfo{"rapl", root.string(), "", false, {}}, false),
       reader_(find_rapl_zones(root)),
       options_(options) {
-  if (!(options_.interval_s > 0)) throw UsageError("the polling interval must be > 0", "rapl");
+  check_option(options_.interval_s, 0, kMaxTimeoutS, true, "interval_s", "rapl");
   set_info(rapl_info(root, reader_.zones()));
 }
 

@@ -70,28 +70,9 @@ class Child {
   int status_ = -1;
 };
 
-}  // namespace
-
-RecordResult record(PowerSource& source, const RecordOptions& options) {
-  if (options.out.empty()) throw UsageError("no trace file given", "record");
-  if (options.duration_s < 0) throw UsageError("the duration must be >= 0", "record");
-  auto writer = std::make_shared<TraceWriter>(
-      options.out, source.info(), options.format.value_or(trace_format_for(options.out)));
-  source.add_sink(writer);
+// Records into `writer` (a sink of `source`); record() handles the failures.
+RecordResult record_into(PowerSource& source, const RecordOptions& options, TraceWriter& writer) {
   RecordResult result;
-  // Whatever happens below, the reader is joined and the trace flushed before leaving.
-  struct StopGuard {
-    PowerSource& source;
-    TraceWriter& writer;
-    ~StopGuard() {
-      source.stop();
-      try {
-        writer.close();
-      } catch (...) {
-      }
-    }
-  } guard{source, *writer};
-
   source.start();
   if (!source.wait_for_samples(1, options.source_timeout_s)) {
     source.read();  // rethrows the source's own error if it has one
@@ -153,16 +134,47 @@ RecordResult record(PowerSource& source, const RecordOptions& options) {
   }
   source.stop();
   source.read();  // a failure while stopping is still a failure
-  writer->close();
+  writer.close();
   result.last = source.read();
   // The trace's first sample, not the first read: a fast source may be a few samples on.
-  if (writer->samples_written() > 0) result.first = writer->first_state();
+  if (writer.samples_written() > 0) result.first = writer.first_state();
   result.stats = source.stats();
   result.markers = source.markers();
   result.intervals = intervals_between(result.markers);
-  result.peak_power_w = writer->peak_power_w();
-  result.samples_written = writer->samples_written();
+  result.peak_power_w = writer.peak_power_w();
+  result.samples_written = writer.samples_written();
   return result;
+}
+
+}  // namespace
+
+RecordResult record(PowerSource& source, const RecordOptions& options) {
+  if (options.out.empty()) throw UsageError("no trace file given", "record");
+  check_option(options.duration_s, 0, kMaxDurationS, false, "duration_s", "record");
+  check_option(options.progress_interval_s, 0, kMaxTimeoutS, true, "progress_interval_s", "record");
+  check_option(options.source_timeout_s, 0, kMaxTimeoutS, true, "source_timeout_s", "record");
+  auto writer = std::make_shared<TraceWriter>(
+      options.out, source.info(), options.format.value_or(trace_format_for(options.out)));
+  source.add_sink(writer);
+  try {
+    return record_into(source, options, *writer);
+  } catch (const Error& e) {
+    // The reader is joined and the samples so far become the trace; unless the trace itself
+    // is what failed (its errors name it), in which case nothing is left of it.
+    source.stop();
+    if (e.where() == options.out) throw;
+    try {
+      writer->close();
+    } catch (const Error& close_error) {
+      throw IoError(e.problem() + " (" + e.where() +
+                        "); the trace could not be written either: " + close_error.problem(),
+                    options.out);
+    }
+    throw;
+  } catch (...) {
+    source.stop();
+    throw;  // the writer's destructor keeps what was recorded
+  }
 }
 
 }  // namespace tpulab::power

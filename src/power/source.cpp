@@ -1,6 +1,11 @@
 #include "power/source.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <string>
 
 #include "common/error.h"
@@ -77,6 +82,21 @@ std::chrono::steady_clock::time_point deadline_after(double seconds) {
   return std::chrono::steady_clock::now() +
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
              std::chrono::duration<double>(seconds));
+}
+
+void check_option(double value, double lo, double hi, bool open_lo, const char* field,
+                  const std::string& where) {
+  if (std::isfinite(value) && value <= hi && (open_lo ? value > lo : value >= lo)) return;
+  throw UsageError(fmt::format("{} must be a finite number {} {} and <= {} (it is {})", field,
+                               open_lo ? ">" : ">=", lo, hi, value),
+                   where);
+}
+
+int timeout_ms(double seconds) {
+  // Clamped rather than trusted: a cast of an out-of-range double to int is undefined.
+  const double ms = std::ceil(seconds * 1000);
+  if (!(ms > 0)) return 0;
+  return ms >= INT_MAX / 2 ? INT_MAX / 2 : static_cast<int>(ms);
 }
 
 Marker wait_for_marker(PowerSource& source, char label, size_t from, double timeout_s) {

@@ -132,4 +132,20 @@ Marker wait_for_marker(PowerSource& source, char label, size_t from, double time
 // now + seconds on the steady clock, for the loops that wait on a source.
 std::chrono::steady_clock::time_point deadline_after(double seconds);
 
+// The longest wait on a device's answer an option may ask for: a millisecond count of it fits
+// an int (poll(), serial reads) with a wide margin.
+inline constexpr double kMaxTimeoutS = 3600;
+// The longest recording, baseline or emulator run an option may ask for (115 days).
+inline constexpr double kMaxDurationS = 1e7;
+// The fastest replay of the simulated source (timeline seconds per second).
+inline constexpr double kMaxSimSpeed = 1e6;
+
+// Throws UsageError naming `field` (and `where`) unless `value` is a finite number within
+// [lo, hi] (lo excluded when `open_lo`): the option structs check their fields with it, so a
+// caller of the library (Python) gets the checks the CLI's options have.
+void check_option(double value, double lo, double hi, bool open_lo, const char* field,
+                  const std::string& where);
+// `seconds` (checked by the caller) as whole milliseconds for poll() and serial reads.
+int timeout_ms(double seconds);
+
 }  // namespace tpulab::power

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace tpulab::power {
 
@@ -102,19 +102,18 @@ std::vector<std::string> split_csv(const std::string& line) {
 
 double parse_number(const std::string& s, const std::string& column, const std::string& where) {
   char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
+  const double v = std::strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size())
-    throw Error("column " + column + ": '" + s + "' is not a number", where);
+    throw FormatError("column " + column + ": '" + s + "' is not a number", where);
+  if (!std::isfinite(v))
+    throw FormatError("column " + column + ": '" + s + "' is not a finite number", where);
   return v;
 }
 
 }  // namespace
 
 PowerTimeline read_timeline_csv(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw IoError("cannot open the timeline", path);
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  return parse_timeline_csv(text, path);
+  return parse_timeline_csv(read_text_file(path, file_limits::kTable, "timeline"), path);
 }
 
 PowerTimeline parse_timeline_csv(const std::string& text, const std::string& path) {
@@ -123,6 +122,9 @@ PowerTimeline parse_timeline_csv(const std::string& text, const std::string& pat
   std::string line;
   int line_no = 0;
   bool header_seen = false;
+  // Each device's intervals come in time order: a start that goes back is a damaged or
+  // hand-edited file, not an order to sort into (an equal start is a zero-length interval).
+  std::map<std::string, double> last_start;
   while (std::getline(in, line)) {
     ++line_no;
     const std::string where = path + ":" + std::to_string(line_no);
@@ -133,31 +135,39 @@ PowerTimeline parse_timeline_csv(const std::string& text, const std::string& pat
       header_seen = true;
       if (f.size() < 4 || f[0] != "device" || f[1] != "start_s" || f[2] != "duration_s" ||
           f[3] != "watts")
-        throw Error("expected the header device,start_s,duration_s,watts,state", where);
+        throw FormatError("expected the header device,start_s,duration_s,watts,state", where);
       continue;
     }
     if (f.size() < 4 || f.size() > 5)
-      throw Error("expected 4 or 5 fields, found " + std::to_string(f.size()), where);
+      throw FormatError("expected 4 or 5 fields, found " + std::to_string(f.size()), where);
+    const double start = parse_number(f[1], "start_s", where);
+    const double duration = parse_number(f[2], "duration_s", where);
+    const double watts = parse_number(f[3], "watts", where);
+    if (duration < 0) throw FormatError("column duration_s: a duration is not negative", where);
+    const auto last = last_start.find(f[0]);
+    if (last != last_start.end() && start < last->second)
+      throw FormatError(fmt::format("column start_s: {} s goes back before the device's "
+                                    "previous interval at {} s",
+                                    start, last->second),
+                        where);
     try {
-      t.add(f[0], parse_number(f[1], "start_s", where), parse_number(f[2], "duration_s", where),
-            parse_number(f[3], "watts", where), f.size() == 5 ? f[4] : "");
+      t.add(f[0], start, duration, watts, f.size() == 5 ? f[4] : "");
     } catch (const UsageError& e) {
-      throw Error(e.problem(), where);
+      throw FormatError(e.problem(), where);
     }
+    last_start[f[0]] = start;
   }
-  if (!header_seen) throw Error("the timeline is empty", path);
-  if (t.device_count() == 0) throw Error("the timeline has no intervals", path);
+  if (!header_seen) throw FormatError("the timeline is empty", path);
+  if (t.device_count() == 0) throw FormatError("the timeline has no intervals", path);
   return t;
 }
 
 void write_timeline_csv(const PowerTimeline& timeline, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) throw IoError("cannot create the timeline file", path);
-  out << "device,start_s,duration_s,watts,state\n";
+  std::string text = "device,start_s,duration_s,watts,state\n";
   for (const auto& d : timeline.devices())
     for (const auto& p : d.intervals)
-      out << fmt::format("{},{},{},{},{}\n", d.device, p.start_s, p.duration_s, p.watts, p.state);
-  if (!out.flush()) throw IoError("cannot write the timeline file", path);
+      text += fmt::format("{},{},{},{},{}\n", d.device, p.start_s, p.duration_s, p.watts, p.state);
+  write_text_atomic(path, text);
 }
 
 }  // namespace tpulab::power

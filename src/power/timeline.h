@@ -52,10 +52,13 @@ class PowerTimeline {
 };
 
 // CSV with the header "device,start_s,duration_s,watts,state"; '#' starts a comment line.
-// Throws Error naming file:line on malformed input.
+// Refuses anything but a regular file (a FIFO at once) with IoError. Throws FormatError naming
+// file:line on malformed rows, numbers that are not finite, negative durations, and a device's
+// start time that goes back from one of its rows to the next.
 PowerTimeline read_timeline_csv(const std::string& path);
 // The same for the CSV's text; `path` only names it in errors.
 PowerTimeline parse_timeline_csv(const std::string& text, const std::string& path);
+// Atomic: the file appears whole at `path` or not at all. Throws IoError.
 void write_timeline_csv(const PowerTimeline& timeline, const std::string& path);
 
 }  // namespace tpulab::power

@@ -2,15 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <iterator>
+#include <limits>
 #include <sstream>
+#include <string_view>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace tpulab::power {
 
@@ -35,8 +35,7 @@ TraceWriter::TraceWriter(const std::string& path, const SourceInfo& source, Trac
       channels_(source.channels.size()),
       last_flush_(std::chrono::steady_clock::now()),
       flush_interval_(flush_interval_s) {
-  file_ = std::fopen(path.c_str(), "w");
-  if (!file_) throw IoError(std::string("cannot create the trace: ") + std::strerror(errno), path);
+  file_ = std::make_unique<AtomicFile>(path);
   std::string header;
   if (format_ == TraceFormat::Csv) {
     header = "sample,time_s,marker,device_timestamp";
@@ -63,8 +62,12 @@ TraceWriter::~TraceWriter() {
   }
 }
 
+std::string TraceWriter::temporary_path() const {
+  return file_ ? file_->temporary_path() : std::string();
+}
+
 void TraceWriter::on_sample(const Sample& s) {
-  if (failed_ || !file_) return;
+  if (!file_) return;
   const double power = s.power_w();
   if (written_.load(std::memory_order_relaxed) == 0) {
     peak_w_ = power;
@@ -103,14 +106,18 @@ void TraceWriter::on_sample(const Sample& s) {
 
 void TraceWriter::flush() {
   if (!file_ || buffer_.empty()) return;
-  const size_t n = std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
-  const bool ok = n == buffer_.size() && std::fflush(file_) == 0;
+  try {
+    file_->write(buffer_);
+    file_->flush();
+  } catch (...) {
+    // AtomicFile removed the temporary: a trace that cannot be written whole is not left half.
+    error_ = std::current_exception();
+    file_.reset();
+    buffer_.clear();
+    throw;
+  }
   buffer_.clear();
   last_flush_ = std::chrono::steady_clock::now();
-  if (!ok) {
-    failed_ = true;
-    throw IoError(std::string("cannot write the trace: ") + std::strerror(errno), path_);
-  }
 }
 
 void TraceWriter::on_end(const std::string& /*error*/) {
@@ -119,17 +126,19 @@ void TraceWriter::on_end(const std::string& /*error*/) {
 }
 
 void TraceWriter::close() {
-  if (!file_) return;
-  std::exception_ptr error;
-  try {
-    flush();
-  } catch (...) {
-    error = std::current_exception();
+  if (!file_) {
+    if (error_) std::rethrow_exception(error_);
+    return;
   }
-  const bool ok = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (error) std::rethrow_exception(error);
-  if (!ok) throw IoError("cannot close the trace", path_);
+  flush();
+  try {
+    file_->commit();
+  } catch (...) {
+    error_ = std::current_exception();
+    file_.reset();
+    throw;
+  }
+  file_.reset();
 }
 
 namespace {
@@ -156,17 +165,42 @@ std::vector<std::string> split(const std::string& line, char sep) {
 double number(const std::string& s, const std::string& where) {
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size()) throw Error("'" + s + "' is not a number", where);
+  if (s.empty() || end != s.c_str() + s.size())
+    throw FormatError("'" + s + "' is not a number", where);
+  // A NaN would turn every sum after it into NaN ("average -nan W").
+  if (!std::isfinite(v)) throw FormatError("'" + s + "' is not a finite number", where);
   return v;
+}
+
+int device_timestamp(const std::string& s, const std::string& where) {
+  const double v = number(s, where);
+  if (v != std::floor(v) || v < -1 || v > std::numeric_limits<int>::max())
+    throw FormatError("device_timestamp '" + s + "' is not a whole number >= -1", where);
+  return static_cast<int>(v);
+}
+
+// Time may stand still (a device clock repaired after lost frames) but never go back: the
+// energy integration and every interval after it would be wrong.
+void check_time(const Trace& t, const TraceRow& r, const std::string& where) {
+  if (!t.rows.empty() && r.time_s < t.rows.back().time_s)
+    throw FormatError(fmt::format("time {} s goes back (the previous row is at {} s)", r.time_s,
+                                  t.rows.back().time_s),
+                      where);
+}
+
+// "<name><suffix>" -> name; throws naming the header otherwise.
+std::string strip_suffix(const std::string& column, std::string_view suffix,
+                         const std::string& where) {
+  if (!column.ends_with(suffix))
+    throw FormatError(fmt::format("header column '{}' should end with '{}'", column, suffix),
+                      where);
+  return column.substr(0, column.size() - suffix.size());
 }
 
 }  // namespace
 
 Trace read_trace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open the trace", path);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_trace(content, path);
+  return parse_trace(read_text_file(path, file_limits::kTrace, "trace"), path);
 }
 
 Trace parse_trace(const std::string& content, const std::string& path) {
@@ -176,46 +210,61 @@ Trace parse_trace(const std::string& content, const std::string& path) {
   } else if (lines.size() > 1) {
     lines.pop_back();  // cut short by a kill mid-write
   }
-  if (lines.empty() || lines[0].empty()) throw Error("the trace is empty", path);
+  if (lines.empty() || lines[0].empty()) throw FormatError("the trace is empty", path);
 
   Trace t;
   const std::string& header = lines[0];
+  const std::string header_where = path + ":1";
   if (header.starts_with("sample,time_s,marker,device_timestamp")) {
     t.format = TraceFormat::Csv;
     auto cols = split(header, ',');
-    if ((cols.size() - 6) % 4 != 0 || cols.size() < 6)
-      throw Error("unexpected CSV trace header", path + ":1");
+    if (cols.size() < 6 || (cols.size() - 6) % 4 != 0 || cols[cols.size() - 2] != "total_power_w" ||
+        cols.back() != "total_energy_j")
+      throw FormatError("unexpected CSV trace header", header_where);
     const size_t n = (cols.size() - 6) / 4;
     for (size_t c = 0; c < n; ++c) {
-      std::string name = cols[4 + 4 * c];
-      t.channels.push_back(name.substr(0, name.size() - std::strlen("_current_a")));
+      const std::string name = strip_suffix(cols[4 + 4 * c], "_current_a", header_where);
+      if (cols[5 + 4 * c] != name + "_voltage_v" || cols[6 + 4 * c] != name + "_power_w" ||
+          cols[7 + 4 * c] != name + "_energy_j")
+        throw FormatError("unexpected columns for channel " + name, header_where);
+      t.channels.push_back(name);
     }
     for (size_t i = 1; i < lines.size(); ++i) {
       const std::string where = path + ":" + std::to_string(i + 1);
       auto f = split(lines[i], ',');
       if (f.size() != cols.size())
-        throw Error(fmt::format("expected {} fields, found {}", cols.size(), f.size()), where);
+        throw FormatError(fmt::format("expected {} fields, found {}", cols.size(), f.size()),
+                          where);
       TraceRow r;
       r.time_s = number(f[1], where);
-      if (f[2].size() > 1) throw Error("a marker is one character", where);
+      if (f[2].size() > 1) throw FormatError("a marker is one character", where);
       r.marker = f[2].empty() ? 0 : f[2][0];
-      r.device_timestamp = static_cast<int>(number(f[3], where));
+      r.device_timestamp = device_timestamp(f[3], where);
       for (size_t c = 0; c < n; ++c) {
         r.current_a.push_back(number(f[4 + 4 * c], where));
         r.voltage_v.push_back(number(f[5 + 4 * c], where));
         r.power_w.push_back(number(f[6 + 4 * c], where));
+        number(f[7 + 4 * c], where);  // the channel's energy: checked, not kept
       }
       r.total_power_w = number(f[f.size() - 2], where);
       r.total_energy_j = number(f[f.size() - 1], where);
+      check_time(t, r, where);
       t.rows.push_back(std::move(r));
     }
   } else if (header.starts_with("marker time dt_micro device_timestamp")) {
     t.format = TraceFormat::PowerSensorDump;
     auto cols = split(header, ' ');
-    if (cols.size() < 5 || (cols.size() - 5) % 3 != 0)
-      throw Error("unexpected dump header", path + ":1");
+    if (cols.size() < 5 || (cols.size() - 5) % 3 != 0 || cols.back() != "power_total")
+      throw FormatError("unexpected dump header", header_where);
     const size_t n = (cols.size() - 5) / 3;
-    for (size_t c = 0; c < n; ++c) t.channels.push_back("pair" + cols[4 + 3 * c].substr(7));
+    for (size_t c = 0; c < n; ++c) {
+      const std::string id =
+          cols[4 + 3 * c].starts_with("current") ? cols[4 + 3 * c].substr(7) : "";
+      if (id.empty() || cols[5 + 3 * c] != "voltage" + id || cols[6 + 3 * c] != "power" + id)
+        throw FormatError("expected the columns currentN voltageN powerN for each pair",
+                          header_where);
+      t.channels.push_back("pair" + id);
+    }
     double energy = 0;
     for (size_t i = 1; i < lines.size(); ++i) {
       const std::string where = path + ":" + std::to_string(i + 1);
@@ -223,24 +272,27 @@ Trace parse_trace(const std::string& content, const std::string& path) {
       // PowerSensor's own tools also write "M <char>" lines; they mark the next sample.
       if (f.size() == 2 && f[0] == "M" && f[1].size() == 1) continue;
       if (f.size() != cols.size())
-        throw Error(fmt::format("expected {} fields, found {}", cols.size(), f.size()), where);
+        throw FormatError(fmt::format("expected {} fields, found {}", cols.size(), f.size()),
+                          where);
       TraceRow r;
-      if (f[0].size() != 1) throw Error("a line starts with one character", where);
+      if (f[0].size() != 1) throw FormatError("a line starts with one character", where);
       r.marker = f[0][0] == 'S' ? 0 : f[0][0];
       r.time_s = number(f[1], where);
-      r.device_timestamp = static_cast<int>(number(f[3], where));
+      number(f[2], where);  // dt_micro: checked, the time column is what counts
+      r.device_timestamp = device_timestamp(f[3], where);
       for (size_t c = 0; c < n; ++c) {
         r.current_a.push_back(number(f[4 + 3 * c], where));
         r.voltage_v.push_back(number(f[5 + 3 * c], where));
         r.power_w.push_back(number(f[6 + 3 * c], where));
       }
       r.total_power_w = number(f.back(), where);
+      check_time(t, r, where);
       if (!t.rows.empty()) energy += r.total_power_w * (r.time_s - t.rows.back().time_s);
       r.total_energy_j = energy;
       t.rows.push_back(std::move(r));
     }
   } else {
-    throw Error("not a tpulab or PowerSensor trace (unknown header)", path + ":1");
+    throw FormatError("not a tpulab or PowerSensor trace (unknown header)", header_where);
   }
   return t;
 }

@@ -1,15 +1,18 @@
 // Trace files: every sample to CSV (for plotting) or to PowerSensor's dump format (for their
-// tools), written as the samples arrive and flushed often, so an interrupted or failed
-// recording keeps everything up to that point. Plus a reader for both, and energy between
-// the markers found in a trace.
+// tools), written as the samples arrive and flushed often to a temporary beside the trace, which
+// becomes the trace on close(): an interrupted or failed recording keeps everything up to that
+// point, and the trace appears whole at its name or (when it cannot be written) not at all.
+// Plus a reader for both, and energy between the markers found in a trace.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/file_io.h"
 #include "power/source.h"
 
 namespace tpulab::power {
@@ -25,19 +28,26 @@ TraceFormat trace_format_for(const std::string& path);
 
 class TraceWriter final : public SampleSink {
  public:
-  // Creates (truncates) `path` and writes the header. Throws IoError.
+  // Creates the temporary beside `path` and writes the header. Throws IoError.
   TraceWriter(const std::string& path, const SourceInfo& source, TraceFormat format,
               double flush_interval_s = 0.2);
+  // Closes (the samples so far become the trace) unless writing failed.
   ~TraceWriter() override;
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
 
+  // Throws IoError when the data cannot be written (a full disk): the temporary is removed and
+  // nothing appears at `path`.
   void on_sample(const Sample& sample) override;
   void on_end(const std::string& error) override;
-  // Flushes and closes; throws IoError if anything could not be written. Idempotent.
+  // Flushes, syncs and puts the trace in place; throws IoError if anything could not be
+  // written (then no trace is left, nor a temporary). Idempotent: a second call reports the
+  // first one's failure again.
   void close();
 
   const std::string& path() const { return path_; }
+  // Where the samples are until close() (tests look at what an unfinished recording holds).
+  std::string temporary_path() const;
   uint64_t samples_written() const { return written_.load(); }
   // Highest total sample power seen (W), and the first sample as a State (the start of the
   // trace); valid once the source has stopped.
@@ -49,7 +59,8 @@ class TraceWriter final : public SampleSink {
   std::string path_;
   TraceFormat format_;
   size_t channels_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<AtomicFile> file_;  // null once closed or failed
+  std::exception_ptr error_;          // why writing failed
   std::string buffer_;
   std::chrono::steady_clock::time_point last_flush_;
   std::chrono::duration<double> flush_interval_;
@@ -57,7 +68,6 @@ class TraceWriter final : public SampleSink {
   bool have_time_ = false;
   double peak_w_ = 0;
   State first_;
-  bool failed_ = false;
   std::atomic<uint64_t> written_{0};
 };
 
@@ -75,8 +85,10 @@ struct Trace {
   std::vector<std::string> channels;
   std::vector<TraceRow> rows;
 };
-// Throws Error naming file:line on malformed content. A last line cut short (the recording
-// was killed mid-write) is dropped rather than failing the whole trace.
+// Refuses anything but a regular file (a FIFO at once) with IoError. Throws FormatError naming
+// file:line on malformed content: a field that is not a number, a number that is not finite, a
+// time that goes back. A last line cut short (the recording was killed mid-write) is dropped
+// rather than failing the whole trace.
 Trace read_trace(const std::string& path);
 // The same for a trace's text; `path` only names it in errors.
 Trace parse_trace(const std::string& content, const std::string& path);

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "common/error.h"
@@ -237,12 +239,15 @@ TEST(PowerSensor3, DeviceVanishingMidStreamIsAClearErrorAndTheTraceIsComplete) {
       EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     }
     const SourceStats st = ps.stats();
-    // Nothing lost: already on disk, while the source object is still alive.
-    const Trace t = read_trace(trace_path);
+    // Nothing lost: already on disk (in the temporary beside the trace), while the source
+    // object is still alive.
+    const Trace t = read_trace(trace->temporary_path());
     EXPECT_EQ(t.rows.size(), st.samples);
     EXPECT_GE(t.rows.size(), 5000u);
     for (size_t i = 1; i < t.rows.size(); ++i) ASSERT_GT(t.rows[i].time_s, t.rows[i - 1].time_s);
     ps.stop();  // safe after a failure
+    trace->close();
+    EXPECT_EQ(read_trace(trace_path).rows.size(), st.samples);
   }
 }
 
@@ -356,6 +361,64 @@ TEST(PowerSensor3, ZeroOffsetCalibrationAndConfigWrite) {
   EXPECT_LT(std::fabs(watts(a, again.read()) / 12.0), 0.01);
   EXPECT_EQ(again.conversion_count() % 8, 0u);
   EXPECT_GT(again.conversion_count(), 0u);
+}
+
+bool same_config(const ps3::Config& a, const ps3::Config& b) {
+  for (size_t s = 0; s < a.size(); ++s)
+    if (a[s].type != b[s].type || a[s].pair_name != b[s].pair_name || a[s].in_use != b[s].in_use ||
+        std::bit_cast<uint32_t>(a[s].vref) != std::bit_cast<uint32_t>(b[s].vref) ||
+        std::bit_cast<uint32_t>(a[s].sensitivity) != std::bit_cast<uint32_t>(b[s].sensitivity))
+      return false;
+  return true;
+}
+
+TEST(PowerSensor3, ConfigValuesTheBoardCannotUseAreRefusedBeforeAnythingIsWritten) {
+  Emulator e(EmulatorOptions{});
+  e.start();
+  const ps3::Config stored = e.ps3_config();
+  PowerSensor3Source ps(e.device_path());
+  struct Case {
+    int sensor;
+    float vref, sensitivity;
+    const char* field;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const Case& c : std::vector<Case>{
+           {0, 1e18f, 0.0625f, "vref"},       // every later recording read -1 A
+           {0, 1.65f, 1e18f, "sensitivity"},  // ... or 0 A
+           {0, -0.5f, 0.0625f, "vref"},
+           {0, 3.4f, 0.0625f, "vref"},
+           {0, nan, 0.0625f, "vref"},
+           {1, 0.0f, inf, "sensitivity"},
+           {1, 0.0f, 0.0f, "sensitivity"},
+           {0, 1.65f, 1e-6f, "sensitivity"},
+           {6, 1e18f, 0.0625f, "vref"},  // a sensor not in use: still not stored
+       }) {
+    SCOPED_TRACE(std::string(c.field) + " of sensor " + std::to_string(c.sensor));
+    ps3::Config config = ps.config();
+    config[static_cast<size_t>(c.sensor)].vref = c.vref;
+    config[static_cast<size_t>(c.sensor)].sensitivity = c.sensitivity;
+    try {
+      ps.write_config(config);
+      ADD_FAILURE() << "written";
+    } catch (const UsageError& err) {
+      EXPECT_NE(std::string(err.what()).find(c.field), std::string::npos) << err.what();
+      EXPECT_NE(std::string(err.what()).find("sensor " + std::to_string(c.sensor)),
+                std::string::npos)
+          << err.what();
+    }
+    // Nothing reached the device: its EEPROM holds what it held, and the host still uses it.
+    EXPECT_TRUE(same_config(e.ps3_config(), stored));
+    EXPECT_TRUE(same_config(ps.config(), stored));
+  }
+  // The device still answers normally, and values in range are written.
+  ps3::Config config = ps.config();
+  config[0].vref = 1.6f;
+  config[0].sensitivity = -0.1f;  // an inverted sensor
+  ps.write_config(config);
+  EXPECT_FLOAT_EQ(e.ps3_config()[0].vref, 1.6f);
+  EXPECT_FLOAT_EQ(e.ps3_config()[0].sensitivity, -0.1f);
 }
 
 TEST(PowerSensor3, CalibrationRefusesALoadedSensor) {

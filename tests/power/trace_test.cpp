@@ -1,6 +1,10 @@
 // Trace files: both formats written sample by sample and read back; markers; robustness.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -159,11 +163,120 @@ TEST(Trace, FlushesAsItGoes) {
   const std::string path = (dir / "t.csv").string();
   TraceWriter w(path, two_pairs(), TraceFormat::Csv, /*flush_interval_s=*/0.0);
   feed(w, 200, {});
-  // Still open, yet (nearly) everything is on disk: a kill now loses at most the last samples.
-  const size_t on_disk = read_trace(path).rows.size();
+  // Still open, yet (nearly) everything is on disk, in the temporary beside the trace: a kill
+  // now loses at most the last samples.
+  const std::string tmp = w.temporary_path();
+  ASSERT_FALSE(tmp.empty());
+  const size_t on_disk = read_trace(tmp).rows.size();
   EXPECT_GE(on_disk, 193u);
   w.on_end("device disconnected");
-  EXPECT_EQ(read_trace(path).rows.size(), 200u);
+  EXPECT_EQ(read_trace(tmp).rows.size(), 200u);
+}
+
+std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(Trace, TheTraceAppearsWholeAtItsNameOnlyOnClose) {
+  testing::TempDir dir;
+  const std::string path = (dir / "t.csv").string();
+  std::ofstream(path) << "an older trace\n";
+  {
+    TraceWriter w(path, two_pairs(), TraceFormat::Csv, /*flush_interval_s=*/0.0);
+    feed(w, 50, {});
+    // The old file is untouched while recording; the samples are in a unique hidden temporary
+    // in the same folder (so the rename stays on one file system), not in "<out>.tmp".
+    EXPECT_EQ(read_all(path), "an older trace\n");
+    const std::filesystem::path tmp = w.temporary_path();
+    EXPECT_EQ(tmp.parent_path(), dir.path());
+    EXPECT_NE(tmp.filename().string(), "t.csv.tmp");
+    EXPECT_EQ(listing(dir.path()).size(), 2u);
+    w.close();
+    EXPECT_FALSE(std::filesystem::exists(tmp));
+  }
+  EXPECT_EQ(read_trace(path).rows.size(), 50u);
+  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"t.csv"});
+}
+
+// Writes `text` to `name` in `dir` and returns the error read_trace gives.
+std::string trace_error(const testing::TempDir& dir, const std::string& name,
+                        const std::string& text) {
+  std::ofstream(dir / name) << text;
+  try {
+    read_trace((dir / name).string());
+  } catch (const FormatError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a FormatError: ") + e.what();
+  }
+  return "no error";
+}
+
+TEST(Trace, NotFiniteNumbersAndTimeGoingBackAreFormatErrorsNamingTheLine) {
+  testing::TempDir dir;
+  const std::string csv_header =
+      "sample,time_s,marker,device_timestamp,p_current_a,p_voltage_v,p_power_w,p_energy_j,"
+      "total_power_w,total_energy_j\n";
+  const std::string good = "0,0.0,,1,1,12,12,0,12,0\n";
+  EXPECT_NE(trace_error(dir, "nan.csv", csv_header + good + "1,nan,,1,1,12,12,0,12,0\n")
+                .find("nan.csv:3"),
+            std::string::npos);
+  EXPECT_NE(trace_error(dir, "inf.csv", csv_header + good + "1,0.1,,1,1,12,inf,0,inf,1\n")
+                .find("inf.csv:3"),
+            std::string::npos);
+  EXPECT_NE(trace_error(dir, "nanp.csv", csv_header + good + "1,0.1,,1,1,12,12,0,-nan,1\n")
+                .find("nanp.csv:3"),
+            std::string::npos);
+  const std::string back = trace_error(
+      dir, "back.csv", csv_header + good + "1,0.5,,1,1,12,12,0,12,6\n2,0.4,,1,1,12,12,0,12,7\n");
+  EXPECT_NE(back.find("back.csv:4"), std::string::npos) << back;
+  EXPECT_NE(back.find("goes back"), std::string::npos) << back;
+  EXPECT_NE(
+      trace_error(dir, "ts.csv", csv_header + "0,0.0,,1e30,1,12,12,0,12,0\n").find("ts.csv:2"),
+      std::string::npos);
+
+  const std::string dump_header =
+      "marker time dt_micro device_timestamp current0 voltage0 power0 power_total\n";
+  EXPECT_NE(
+      trace_error(dir, "nan.txt", dump_header + "S 0.1 0 1 1 12 12 12\nS nan 0 1 1 12 12 12\n")
+          .find("nan.txt:3"),
+      std::string::npos);
+  EXPECT_NE(
+      trace_error(dir, "inf.txt", dump_header + "S 0.1 0 1 1 12 12 12\nS 0.2 0 1 1 12 12 inf\n")
+          .find("inf.txt:3"),
+      std::string::npos);
+  EXPECT_NE(
+      trace_error(dir, "back.txt", dump_header + "S 0.2 0 1 1 12 12 12\nS 0.1 0 1 1 12 12 12\n")
+          .find("back.txt:3"),
+      std::string::npos);
+  // A header whose columns are not the pairs' (it used to throw std::out_of_range).
+  EXPECT_NE(
+      trace_error(dir, "hdr.txt",
+                  "marker time dt_micro device_timestamp a b c power_total\nS 0 0 1 1 2 3 4\n")
+          .find("hdr.txt:1"),
+      std::string::npos);
+
+  // Time standing still is fine (a device clock repaired after lost frames).
+  std::ofstream(dir / "still.csv") << csv_header << good << "1,0.0,,1,1,12,12,0,12,0\n";
+  EXPECT_EQ(read_trace((dir / "still.csv").string()).rows.size(), 2u);
+}
+
+TEST(Trace, AFifoIsRefusedAtOnce) {
+  testing::TempDir dir;
+  const std::string fifo = (dir / "trace.csv").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    read_trace(fifo);
+    FAIL() << "a FIFO was read as a trace";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "power/sensors.h"
+#include "power/source.h"
 
 namespace tpulab::power::emu {
 
@@ -19,6 +20,9 @@ namespace {
 
 constexpr size_t kMaxPendingOutput = 16384;  // frames wait here while the host is not reading
 constexpr int kHandshakeTimeoutMs = 2000;
+constexpr double kMaxRateHz = 100000;
+constexpr double kMaxNoiseLevels = 1023;  // the whole ADC range
+constexpr uint64_t kMaxMarkerDelayFrames = 100'000'000;
 
 }  // namespace
 
@@ -45,21 +49,26 @@ Emulator::Emulator(EmulatorOptions options)
     : options_(std::move(options)),
       rng_(options_.seed),
       created_(std::chrono::steady_clock::now()) {
-  if (!(options_.rate_hz > 0) || options_.rate_hz > 100000)
-    throw UsageError("the frame rate must be in (0, 100000] Hz", "psemu");
+  const std::string where = "emulator options";
+  check_option(options_.rate_hz, 0, kMaxRateHz, true, "rate_hz", where);
   if (!options_.ps2 && options_.rate_hz < 1100)
     throw UsageError(
         "a PowerSensor3 needs >= 1100 frames/s: its 10-bit microsecond timestamps must not wrap "
-        "between frames",
-        "psemu");
+        "between frames (rate_hz)",
+        where);
   const int max_pairs = options_.ps2 ? ps2::kSensors : ps3::kPairs;
   if (options_.pairs < 1 || options_.pairs > max_pairs)
-    throw UsageError("pairs must be 1.." + std::to_string(max_pairs), "psemu");
-  if (options_.corrupt_probability < 0 || options_.corrupt_probability > 1)
-    throw UsageError("the corruption probability must be in [0, 1]", "psemu");
-  if (options_.noise_levels < 0) throw UsageError("noise must be >= 0", "psemu");
+    throw UsageError("pairs must be 1.." + std::to_string(max_pairs), where);
+  check_option(options_.corrupt_probability, 0, 1, false, "corrupt_probability", where);
+  check_option(options_.noise_levels, 0, kMaxNoiseLevels, false, "noise_levels", where);
+  check_option(options_.zero_offset_v, -kPs3ReferenceV, kPs3ReferenceV, false, "zero_offset_v",
+               where);
+  if (options_.marker_delay_frames > kMaxMarkerDelayFrames)
+    throw UsageError("marker_delay_frames must be <= " + std::to_string(kMaxMarkerDelayFrames),
+                     where);
+  check_waveform(options_.waveform);
   if (options_.version.empty() || options_.version.find('\n') != std::string::npos)
-    throw UsageError("the version is one non-empty line", "psemu");
+    throw UsageError("version is one non-empty line", where);
   hardware_ = default_ps3_config(options_.pairs);
   ps3_config_ = hardware_;
   ps2_config_ = default_ps2_config(options_.pairs, options_.waveform.volts);

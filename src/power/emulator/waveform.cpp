@@ -1,12 +1,15 @@
 #include "power/emulator/waveform.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace tpulab::power::emu {
 
@@ -47,9 +50,44 @@ double Waveform::voltage_at(double t) const {
   return volts;
 }
 
+namespace {
+
+constexpr double kMaxAmps = 1000;
+constexpr double kMaxVolts = 1000;
+constexpr double kMaxPeriodS = 3600;
+
+void check_level(double v, double max, const char* field, const std::string& where) {
+  if (!std::isfinite(v) || std::fabs(v) > max)
+    throw UsageError(
+        fmt::format("{} must be a finite number within +-{} (it is {})", field, max, v), where);
+}
+
+}  // namespace
+
+void check_waveform(const Waveform& w) {
+  const std::string where = "emulator waveform";
+  check_level(w.amps, kMaxAmps, "amps", where);
+  check_level(w.volts, kMaxVolts, "volts", where);
+  check_level(w.idle_amps, kMaxAmps, "idle_amps", where);
+  if (!std::isfinite(w.period_s) || !(w.period_s > 0) || w.period_s > kMaxPeriodS)
+    throw UsageError(
+        fmt::format("period_s must be > 0 and <= {} s (it is {})", kMaxPeriodS, w.period_s), where);
+  if (!(w.duty >= 0 && w.duty <= 1))
+    throw UsageError(fmt::format("duty must be within [0, 1] (it is {})", w.duty), where);
+  if (w.kind != Waveform::Kind::Replay) return;
+  if (w.points.empty()) throw UsageError("a replayed waveform needs points", where);
+  for (size_t i = 0; i < w.points.size(); ++i) {
+    const auto& p = w.points[i];
+    const std::string at = fmt::format("{} point {}", where, i);
+    if (!std::isfinite(p.time_s) || (i == 0 ? p.time_s != 0 : !(p.time_s > w.points[i - 1].time_s)))
+      throw UsageError("point times start at 0 and increase", at);
+    check_level(p.amps, kMaxAmps, "amps", at);
+    check_level(p.volts, kMaxVolts, "volts", at);
+  }
+}
+
 Waveform read_waveform_csv(const std::string& path, double default_volts) {
-  std::ifstream in(path);
-  if (!in) throw IoError("cannot open the waveform", path);
+  std::istringstream in(read_text_file(path, file_limits::kTable, "waveform"));
   Waveform w;
   w.kind = Waveform::Kind::Replay;
   std::string line;
@@ -75,28 +113,35 @@ Waveform read_waveform_csv(const std::string& path, double default_volts) {
         if (n == "voltage_v") col_v = i;
       }
       if (col_t < 0 || (col_i < 0 && col_w < 0))
-        throw Error("the header must name time_s and current_a (or watts)", where);
+        throw FormatError("the header must name time_s and current_a (or watts)", where);
       continue;
     }
-    auto num = [&](int col) {
-      if (col >= static_cast<int>(f.size())) throw Error("missing field", where);
+    auto num = [&](int col, double max) {
+      if (col >= static_cast<int>(f.size())) throw FormatError("missing field", where);
       const std::string& s = f[static_cast<size_t>(col)];
       char* end = nullptr;
-      double v = std::strtod(s.c_str(), &end);
-      if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-        throw Error("'" + s + "' is not a number", where);
+      const double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || end != s.c_str() + s.size())
+        throw FormatError("'" + s + "' is not a number", where);
+      if (!std::isfinite(v) || std::fabs(v) > max)
+        throw FormatError(fmt::format("'{}' is not a finite number within +-{}", s, max), where);
       return v;
     };
     Waveform::Point p{};
-    p.time_s = num(col_t);
-    p.volts = col_v >= 0 ? num(col_v) : default_volts;
-    p.amps = col_i >= 0 ? num(col_i) : (p.volts != 0 ? num(col_w) / p.volts : 0.0);
+    p.time_s = num(col_t, std::numeric_limits<double>::max());
+    p.volts = col_v >= 0 ? num(col_v, kMaxVolts) : default_volts;
+    p.amps = col_i >= 0 ? num(col_i, kMaxAmps)
+                        : (p.volts != 0 ? num(col_w, kMaxAmps * kMaxVolts) / p.volts : 0.0);
+    if (!std::isfinite(p.amps) || std::fabs(p.amps) > kMaxAmps)
+      throw FormatError(
+          fmt::format("{} A is more than the +-{} A a sensor measures", p.amps, kMaxAmps), where);
     if (!w.points.empty() && p.time_s <= w.points.back().time_s)
-      throw Error("time_s must increase", where);
-    if (w.points.empty() && p.time_s != 0) throw Error("the first point must be at time 0", where);
+      throw FormatError("time_s must increase", where);
+    if (w.points.empty() && p.time_s != 0)
+      throw FormatError("the first point must be at time 0", where);
     w.points.push_back(p);
   }
-  if (w.points.empty()) throw Error("the waveform has no points", path);
+  if (w.points.empty()) throw FormatError("the waveform has no points", path);
   return w;
 }
 

@@ -25,8 +25,15 @@ struct Waveform {
   double power_at(double t) const { return current_at(t) * voltage_at(t); }
 };
 
+// Throws UsageError naming the field unless every number is finite and within what a board
+// measures (|amps|, |volts| <= 1000; period in (0, 3600] s; duty in [0, 1]; replay points from
+// time 0, strictly increasing).
+void check_waveform(const Waveform& waveform);
+
 // CSV with a header naming time_s and current_a (or watts), optionally voltage_v; a missing
-// voltage uses `default_volts`. Throws Error naming file:line.
+// voltage uses `default_volts`. Refuses anything but a regular file (a FIFO at once) with
+// IoError; throws FormatError naming file:line for malformed rows, numbers that are not finite
+// and times that do not increase.
 Waveform read_waveform_csv(const std::string& path, double default_volts = 12.0);
 
 }  // namespace tpulab::power::emu
