@@ -10,6 +10,7 @@
 #include "model/analysis.h"
 #include "model/dot.h"
 #include "model/edgetpu_package.h"
+#include "model/summary.h"
 #include "model/tflite.h"
 #include "model/zoo/zoo.h"
 
@@ -146,94 +147,8 @@ pyb::dict options_dict(const OpOptions& options) {
   return d;
 }
 
-// ---- summary(): the data of `tpulab inspect --format json` ---------------------------------
-// (Built here from the library's analysis; the CLI builds the same JSON in src/cli/inspect.cpp.)
-std::string hex_token(uint64_t token) { return fmt::format("0x{:016x}", token); }
-
-json quant_json(const Quantization& q) {
-  if (q.scale.empty()) return nullptr;
-  return {{"scale", q.scale}, {"zero_point", q.zero_point}, {"axis", q.axis}};
-}
-
-json io_json(const Subgraph& sg, int32_t t) {
-  const Tensor& x = sg.tensors[static_cast<size_t>(t)];
-  return {{"index", t},
-          {"name", x.name},
-          {"shape", x.shape},
-          {"dtype", dtype_name(x.dtype)},
-          {"quantization", quant_json(x.quant)}};
-}
-
-json package_json(const std::vector<EdgeTpuOp>& tpu) {
-  json e = json::array();
-  int64_t cached = 0, streamed = 0;
-  for (const auto& t : tpu) {
-    json exes = json::array();
-    for (const auto& x : t.package.executables)
-      exes.push_back({{"type", executable_type_name(x.type)},
-                      {"parameter_bytes", x.parameter_bytes},
-                      {"instruction_bytes", x.instruction_bytes},
-                      {"caching_token", hex_token(x.caching_token)},
-                      {"scratch_bytes", x.scratch_bytes}});
-    cached += t.package.cached_parameter_bytes();
-    streamed += t.package.streamed_parameter_bytes();
-    e.push_back({{"op", t.op_index},
-                 {"executables", exes},
-                 {"cached_parameter_bytes", t.package.cached_parameter_bytes()},
-                 {"streamed_parameter_bytes", t.package.streamed_parameter_bytes()},
-                 {"instruction_bytes", t.package.instruction_bytes()},
-                 {"caching_token", hex_token(t.package.caching_token())}});
-  }
-  return {{"ops", e}, {"cached_parameter_bytes", cached}, {"streamed_parameter_bytes", streamed}};
-}
-
-json summary_json(const Model& m) {
-  const Graph& g = *m.graph;
-  const Subgraph& sg = g.main();
-  const GraphStats stats = analyze(g);
-  const std::vector<EdgeTpuOp> tpu = edgetpu_ops(g, m.name);
-  json j;
-  j["file"] = m.path;
-  j["version"] = g.version;
-  j["description"] = g.description;
-  j["subgraphs"] = g.subgraphs.size();
-  j["tensors"] = sg.tensors.size();
-  j["inputs"] = json::array();
-  for (int32_t t : sg.inputs) j["inputs"].push_back(io_json(sg, t));
-  j["outputs"] = json::array();
-  for (int32_t t : sg.outputs) j["outputs"].push_back(io_json(sg, t));
-  j["op_counts"] = stats.op_counts;
-  j["op_total"] = sg.ops.size();
-  j["parameter_bytes"] = stats.parameter_bytes;
-  j["macs"] = stats.macs;
-  j["peak_activation_bytes"] = stats.peak_activation_bytes;
-  j["peak_activation_at_op"] = stats.peak_at_op;
-  j["ops"] = json::array();
-  for (const auto& o : stats.ops) {
-    const Op& op = sg.ops[static_cast<size_t>(o.index)];
-    json in = json::array(), out = json::array();
-    for (int32_t t : op.inputs)
-      if (t >= 0)
-        in.push_back({{"tensor", t},
-                      {"shape", sg.tensors[static_cast<size_t>(t)].shape},
-                      {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)},
-                      {"constant", sg.tensors[static_cast<size_t>(t)].is_constant()}});
-    for (int32_t t : op.outputs)
-      if (t >= 0)
-        out.push_back({{"tensor", t},
-                       {"shape", sg.tensors[static_cast<size_t>(t)].shape},
-                       {"dtype", dtype_name(sg.tensors[static_cast<size_t>(t)].dtype)}});
-    j["ops"].push_back({{"index", o.index},
-                        {"op", o.name},
-                        {"inputs", in},
-                        {"outputs", out},
-                        {"weight_bytes", o.weight_bytes},
-                        {"macs", o.macs},
-                        {"output_bytes", o.output_bytes}});
-  }
-  if (!tpu.empty()) j["edgetpu"] = package_json(tpu);
-  return j;
-}
+// ---- summary(): the data of `tpulab inspect --format json`, from the library ---------------
+json summary_json(const Model& m) { return to_json(summarize_model(*m.graph, m.path)); }
 
 std::string shape_tuple(const std::vector<int32_t>& s) {
   std::string out = "(";

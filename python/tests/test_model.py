@@ -103,6 +103,10 @@ def test_bad_inputs_raise_the_mapped_errors(models, tmp_path):
         tpulab.zoo.build("no_such_model")
     with pytest.raises(tpulab.UsageError):
         tpulab.zoo.build("mobilenet_v2", input=-5)
+    # Option errors name the library's field (the keyword), never a CLI flag.
+    with pytest.raises(tpulab.FieldError) as fe:
+        tpulab.zoo.build("resnet50_v1", width=0.5)
+    assert fe.value.field == "width" and "--" not in str(fe.value)
     with pytest.raises(TypeError):
         tpulab.load(42)
     with pytest.raises(tpulab.IoError):

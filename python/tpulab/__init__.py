@@ -9,7 +9,7 @@
     plan.write("segments/")
 
 Library errors are raised as tpulab.errors classes (Error and its subclasses IoError,
-ModelError, UsageError, UnsupportedError).
+ModelError, FormatError, UsageError and its FieldError, UnsupportedError).
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ import os
 from typing import Any, Optional, Sequence, Union
 
 from . import errors
-from .errors import Error, IoError, ModelError, UnsupportedError, UsageError
+from .errors import (
+    Error,
+    FieldError,
+    FormatError,
+    IoError,
+    ModelError,
+    UnsupportedError,
+    UsageError,
+)
 from ._tpulab import (
     Interpreter,
     Model,
@@ -124,7 +132,8 @@ def segment(
 
 
 __all__ = [
-    "Error", "IoError", "ModelError", "UsageError", "UnsupportedError", "errors",
+    "Error", "IoError", "ModelError", "FormatError", "UsageError", "FieldError", "UnsupportedError",
+    "errors",
     "Model", "Tensor", "Op", "load", "model_from_bytes", "model_to_bytes", "zoo",
     "Interpreter", "evaluate",
     "Platform", "platforms", "load_platform", "load_platform_file", "parse_platform", "platform_toml",

@@ -24,8 +24,26 @@ class UsageError(Error, ValueError):
     """An argument is not valid (a bad value, a wrong input array, a closed interpreter)."""
 
 
+class FormatError(Error, ValueError):
+    """An input file other than a model (plan, platform, profile, trace, table) is malformed."""
+
+
+class FieldError(UsageError):
+    """An option is out of range; ``field`` names it as the library does ("width", "in_flight")."""
+
+    field: str = ""
+
+
 class UnsupportedError(Error):
     """A well-formed request this build cannot serve (an op without a kernel, ...)."""
 
 
-__all__ = ["Error", "IoError", "ModelError", "UsageError", "UnsupportedError"]
+__all__ = [
+    "Error",
+    "IoError",
+    "ModelError",
+    "FormatError",
+    "UsageError",
+    "FieldError",
+    "UnsupportedError",
+]
