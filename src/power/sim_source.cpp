@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 
 namespace tpulab::power {
@@ -13,6 +15,11 @@ SimSource::SimSource(PowerTimeline timeline, SimOptions options, const std::stri
       options_(options) {
   if (!(options_.sample_rate_hz > 0) || !std::isfinite(options_.sample_rate_hz))
     throw UsageError("the sim sample rate must be > 0", where);
+  if (options_.sample_rate_hz > SimOptions::kMaxSampleRateHz)
+    throw UsageError(fmt::format("the sim sample rate (sample_rate_hz, --sim-rate) must be at "
+                                 "most {:g} samples/s (got {:g})",
+                                 SimOptions::kMaxSampleRateHz, options_.sample_rate_hz),
+                     where);
   if (!(options_.speed > 0) || !std::isfinite(options_.speed))
     throw UsageError("the sim speed must be > 0", where);
   if (timeline_.device_count() == 0) throw UsageError("the timeline has no devices", where);

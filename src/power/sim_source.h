@@ -12,8 +12,10 @@
 namespace tpulab::power {
 
 struct SimOptions {
-  double sample_rate_hz = 1000;
-  double speed = 1.0;  // timeline seconds per wall-clock second (tests replay faster)
+  // Every sample reads every channel: beyond a MHz (50x PowerSensor3) a replay only burns CPU.
+  static constexpr double kMaxSampleRateHz = 1e6;
+  double sample_rate_hz = 1000;  // (0, kMaxSampleRateHz]
+  double speed = 1.0;            // timeline seconds per wall-clock second (tests replay faster)
 };
 
 class SimSource final : public ThreadedSource {

@@ -137,6 +137,15 @@ TEST(SimSource, ReplaysTheTimelineWithExactEnergyAndMarkers) {
 TEST(SimSource, RejectsBadOptions) {
   EXPECT_THROW(SimSource(inference_timeline(), SimOptions{0, 1}), UsageError);
   EXPECT_THROW(SimSource(inference_timeline(), SimOptions{1000, -1}), UsageError);
+  // The cap: a clear error naming the field, not a replay that spins for hours.
+  EXPECT_NO_THROW(SimSource(inference_timeline(), SimOptions{SimOptions::kMaxSampleRateHz, 1}));
+  try {
+    SimSource(inference_timeline(), SimOptions{2 * SimOptions::kMaxSampleRateHz, 1}, "sim:test");
+    ADD_FAILURE() << "no error above the cap";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("sample_rate_hz"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("2e+06"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(SimSource(PowerTimeline{}), UsageError);
 }
 
