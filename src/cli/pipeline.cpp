@@ -13,11 +13,14 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/platform_options.h"
 #include "common/error.h"
+#include "common/json_text.h"
 #include "common/table.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "model/zoo/model_spec.h"
 #include "model/zoo/zoo.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
@@ -30,8 +33,6 @@
 namespace tpulab::cli {
 
 namespace {
-
-constexpr const char* kZooPrefix = "zoo:";
 
 struct PipelineArgs {
   std::vector<std::string> models;
@@ -49,15 +50,10 @@ struct PipelineArgs {
 
 // "zoo:NAME" builds the zoo model in memory (named NAME); anything else is a .tflite file named by
 // its stem.
-pipeline::ModelToRun load_model(const std::string& arg) {
+pipeline::ModelToRun model_to_run(const std::string& arg) {
   pipeline::ModelToRun m;
-  if (arg.rfind(kZooPrefix, 0) == 0) {
-    m.name = arg.substr(std::char_traits<char>::length(kZooPrefix));
-    m.graph = zoo::build_zoo_model(m.name);
-  } else {
-    m.graph = read_tflite(arg);
-    m.name = std::filesystem::path(arg).stem().string();
-  }
+  m.graph = load_model(arg);
+  m.name = model_name(arg);
   if (m.graph.main().ops.empty()) throw UsageError("the model has no ops", arg);
   return m;
 }
@@ -173,11 +169,10 @@ void run_sweep(const pipeline::ModelToRun& model, const device::Platform& pf,
       row["requests"] = r.requests;
       j.push_back(std::move(row));
     }
-    std::cout << nlohmann::json{{"model", model.name},
-                                {"platform", pf.name},
-                                {"clock", pipeline::clock_kind_name(ro.clock)},
-                                {"topologies", j}}
-                     .dump(2)
+    std::cout << json_text(nlohmann::json{{"model", model.name},
+                                          {"platform", pf.name},
+                                          {"clock", pipeline::clock_kind_name(ro.clock)},
+                                          {"topologies", j}})
               << "\n";
     return;
   }
@@ -254,7 +249,7 @@ void run_pipeline(const PipelineArgs& a) {
   std::vector<pipeline::ModelToRun> models;
   std::set<std::string> used;
   for (const std::string& arg : a.models) {
-    pipeline::ModelToRun m = load_model(arg);
+    pipeline::ModelToRun m = model_to_run(arg);
     // The same model twice gets a distinct name, so reports tell the two apart.
     const std::string base = m.name;
     for (int i = 2; used.contains(m.name); ++i) m.name = fmt::format("{}#{}", base, i);
@@ -292,7 +287,7 @@ void run_pipeline(const PipelineArgs& a) {
     throw;
   }
   if (a.json) {
-    std::cout << pipeline::run_report_to_json(r, sys).dump(2) << "\n";
+    std::cout << json_text(pipeline::run_report_to_json(r, sys)) << "\n";
     return;
   }
   print_report(r, sys, a);
@@ -309,29 +304,37 @@ void add_pipeline_command(CLI::App& app) {
   add_platform_options(cmd, a->platform);
   auto* seg = cmd->add_option("--segments", a->segments, "Segments K per pipeline, one TPU each")
                   ->capture_default_str()
+                  ->check(whole_number(1, 1024))
                   ->each([a](const std::string&) { a->segments_given = true; });
   cmd->add_option("--plan", a->plan, "Cut points from a plan.json (one model)")->excludes(seg);
   cmd->add_option("--strategy", a->strategy, "Where to cut: params, profile or optimal")
       ->capture_default_str();
   cmd->add_option("--pipelines", a->pipelines, "Replicas P of each model's pipeline")
       ->capture_default_str()
+      ->check(whole_number(1, 1024))
       ->each([a](const std::string&) { a->pipelines_given = true; });
   cmd->add_flag("--topologies", a->topologies,
                 "Run one model in every P x K = TPUs topology (1x8, 2x4, 4x2, 8x1) and compare");
   cmd->add_flag("--csv", a->csv, "--topologies: print CSV rows as each run finishes");
-  cmd->add_option("--requests", a->requests, "Requests per model")->capture_default_str();
+  cmd->add_option("--requests", a->requests, "Requests per model")
+      ->capture_default_str()
+      ->check(whole_number(1));
   cmd->add_option("--load", a->load,
                   "closed, poisson or periodic (default: closed; poisson when --rate is given)");
-  cmd->add_option("--rate", a->rate, "Open loops: arrivals per second per model");
+  cmd->add_option("--rate", a->rate, "Open loops: arrivals per second per model")
+      ->check(real_number(0, 1e9, true));
   cmd->add_option("--in-flight", a->in_flight,
-                  "Closed loop: requests in flight per model (0 = 2 per stage)")
-      ->capture_default_str();
-  cmd->add_option("--seed", a->seed, "Seed of the poisson arrivals")->capture_default_str();
+                  "Closed loop: requests in flight per model (default: 2 per stage)")
+      ->check(whole_number(1, 1000000));
+  cmd->add_option("--seed", a->seed, "Seed of the poisson arrivals")
+      ->capture_default_str()
+      ->check(unsigned_number());
   cmd->add_option("--dispatch", a->dispatch,
                   "How requests pick a replica: round-robin or least-loaded")
       ->capture_default_str();
   cmd->add_option("--queue-size", a->queue_size, "Queue between stages (0 = unbounded)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, 1000000));
   cmd->add_option("--clock", a->clock,
                   "virtual (discrete-event, instant) or realtime (threads, modeled device times)")
       ->capture_default_str();

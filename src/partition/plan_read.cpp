@@ -1,9 +1,7 @@
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "common/error.h"
+#include "common/file_io.h"
 #include "partition/plan_files.h"
 #include "partition/segment.h"
 
@@ -11,11 +9,24 @@ namespace tpulab::partition {
 
 using nlohmann::json;
 
+namespace {
+
+// An op index exactly as written: 4.7, true and 4294967300 are not op indices (json's get<>
+// would read them as 4, 1 and 4).
+int32_t op_index(const json& v, const std::string& path) {
+  if (!v.is_number_integer())
+    throw FormatError(fmt::format("plan: op index {} is not a whole number", v.dump()), path);
+  const bool negative = v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0;
+  if (negative || (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t{INT32_MAX}
+                                          : v.get<int64_t>() > INT32_MAX))
+    throw FormatError(fmt::format("plan: op index {} is out of range", v.dump()), path);
+  return static_cast<int32_t>(v.get<int64_t>());
+}
+
+}  // namespace
+
 std::vector<int32_t> read_plan_starts(const std::string& path, const Graph& graph) {
-  std::ifstream in(path);
-  if (!in) throw IoError("cannot open plan", path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_plan_starts(text, path, graph);
+  return parse_plan_starts(read_text_file(path, file_limits::kConfig, "plan"), path, graph);
 }
 
 std::vector<int32_t> parse_plan_starts(const std::string& text, const std::string& path,
@@ -26,24 +37,30 @@ std::vector<int32_t> parse_plan_starts(const std::string& text, const std::strin
   try {
     j = json::parse(text);
   } catch (const json::exception& e) {
-    throw UsageError(fmt::format("malformed plan JSON: {}", e.what()), path);
+    throw FormatError(fmt::format("malformed plan JSON: {}", e.what()), path);
   }
+  if (!j.is_object()) throw FormatError("plan: not a JSON object", path);
   std::vector<device::OpRange> ranges;
   try {
     if (j.contains("starts")) {
       int32_t first = 0;
+      if (!j.at("starts").is_array()) throw FormatError("plan: \"starts\" is not a list", path);
       for (const auto& s : j.at("starts")) {
-        auto c = s.get<int32_t>();
+        const int32_t c = op_index(s, path);
         ranges.push_back({first, c});
         first = c;
       }
       ranges.push_back({first, n_ops});
     } else {
-      for (const auto& s : j.at("segments"))
-        ranges.push_back({s.at(0).get<int32_t>(), s.at(1).get<int32_t>()});
+      if (!j.at("segments").is_array()) throw FormatError("plan: \"segments\" is not a list", path);
+      for (const auto& s : j.at("segments")) {
+        if (!s.is_array() || s.size() != 2)
+          throw FormatError("plan: each segment is [first, end)", path);
+        ranges.push_back({op_index(s.at(0), path), op_index(s.at(1), path)});
+      }
     }
   } catch (const json::exception& e) {
-    throw UsageError(fmt::format("plan needs \"starts\" or \"segments\": {}", e.what()), path);
+    throw FormatError(fmt::format("plan needs \"starts\" or \"segments\": {}", e.what()), path);
   }
   if (j.contains("num_ops") && j["num_ops"].is_number_integer() &&
       j["num_ops"].get<int64_t>() != n_ops)
