@@ -37,11 +37,14 @@ void check_complete(std::span<const uint8_t> b, const std::string& name) {
     if (compression != 0 && compression != 3) return;  // RLE: length depends on the data
     const int64_t w = width < 0 ? -int64_t{width} : width;
     const int64_t h = height < 0 ? -int64_t{height} : height;
-    const int64_t row = (w * bits + 31) / 32 * 4;
-    const int64_t need = int64_t{data_offset} + row * h;
-    if (static_cast<int64_t>(b.size()) < need)
-      throw IoError(
-          fmt::format("truncated BMP image: {} bytes, the header needs {}", b.size(), need), name);
+    const int64_t row = (w * bits + 31) / 32 * 4;  // < 2^46
+    // row * h can overflow int64 for a hostile header: compare by division instead.
+    const int64_t pixel_bytes = static_cast<int64_t>(b.size()) - int64_t{data_offset};
+    if (pixel_bytes < 0 || (h > 0 && row > pixel_bytes / h))
+      throw IoError(fmt::format("truncated BMP image: {} bytes, the header needs {:.0f}", b.size(),
+                                static_cast<double>(data_offset) +
+                                    static_cast<double>(row) * static_cast<double>(h)),
+                    name);
   } else if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) {
     // The end-of-image marker must follow the last start-of-scan (FF D9 inside entropy-coded
     // data is impossible: 0xFF bytes there are stuffed as FF 00).

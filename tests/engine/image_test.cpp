@@ -141,5 +141,29 @@ TEST(Image, PixelsToEachDtype) {
   EXPECT_THROW(pixels_to_tensor(px, tensor(DType::kInt32, {4}), f), UnsupportedError);
 }
 
+// Found by fuzz_image: a BMP header of 2^31-1 x 2^31-1 pixels of 65535 bits made the truncation
+// check's byte count overflow int64 (UBSan: signed integer overflow).
+TEST(Image, HugeBmpHeaderIsATruncatedImage) {
+  std::vector<uint8_t> bmp(64, 0);
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+      bmp[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  put32(10, 54);          // pixel data offset
+  put32(14, 40);          // BITMAPINFOHEADER
+  put32(18, 0x7FFFFFFF);  // width
+  put32(22, 0x7FFFFFFF);  // height
+  bmp[28] = 0xFF;         // bits per pixel: 65535
+  bmp[29] = 0xFF;
+  try {
+    decode_image(bmp, "huge.bmp", 3);
+    FAIL() << "decoded";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("truncated BMP image: 64 bytes"));
+  }
+}
+
 }  // namespace
 }  // namespace tpulab::engine
