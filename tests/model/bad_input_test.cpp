@@ -245,9 +245,13 @@ TEST(BadInput, ConstantDataIsAlignedForTheKernels) {
   const std::vector<uint8_t> bytes = raw_model(1, 0, 0);
   auto file = std::make_shared<const std::vector<uint8_t>>(bytes);
   for (const Graph& g :
-       {read_tflite_bytes(*file, "view.tflite", file), read_tflite_bytes(bytes, "copy.tflite")})
-    for (const Tensor& t : g.main().tensors)
-      if (!t.data.empty()) EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data.data()) % 16, 0u) << t.name;
+       {read_tflite_bytes(*file, "view.tflite", file), read_tflite_bytes(bytes, "copy.tflite")}) {
+    for (const Tensor& t : g.main().tensors) {
+      if (!t.data.empty()) {
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data.data()) % 16, 0u) << t.name;
+      }
+    }
+  }
 }
 
 // The inputs fuzzing once found (../shared/fuzz-findings): each loads, or fails with a
