@@ -339,7 +339,7 @@ void bind_model(pyb::module_& m) {
           "edgetpu",
           [](const Model& x) {
             const auto ops = edgetpu_ops(*x.graph, x.name);
-            return ops.empty() ? pyb::none() : to_python(package_json(ops));
+            return ops.empty() ? pyb::none() : to_python(edgetpu_json(ops));
           },
           "The Edge TPU compiler's package facts of a compiled model (cached and streamed "
           "parameter bytes, executables, caching tokens), or None.")

@@ -26,6 +26,29 @@ json tensor_json(const Subgraph& sg, int32_t t) {
 
 std::string hex_token(uint64_t token) { return fmt::format("0x{:016x}", token); }
 
+json edgetpu_json(const std::vector<EdgeTpuOp>& tpu) {
+  json e = json::array();
+  int64_t cached = 0, streamed = 0;
+  for (const auto& t : tpu) {
+    json exes = json::array();
+    for (const auto& x : t.package.executables)
+      exes.push_back({{"type", executable_type_name(x.type)},
+                      {"parameter_bytes", x.parameter_bytes},
+                      {"instruction_bytes", x.instruction_bytes},
+                      {"caching_token", hex_token(x.caching_token)},
+                      {"scratch_bytes", x.scratch_bytes}});
+    cached += t.package.cached_parameter_bytes();
+    streamed += t.package.streamed_parameter_bytes();
+    e.push_back({{"op", t.op_index},
+                 {"executables", exes},
+                 {"cached_parameter_bytes", t.package.cached_parameter_bytes()},
+                 {"streamed_parameter_bytes", t.package.streamed_parameter_bytes()},
+                 {"instruction_bytes", t.package.instruction_bytes()},
+                 {"caching_token", hex_token(t.package.caching_token())}});
+  }
+  return {{"ops", e}, {"cached_parameter_bytes", cached}, {"streamed_parameter_bytes", streamed}};
+}
+
 ModelSummary summarize_model(const Graph& graph, const std::string& path) {
   return {path, &graph, analyze(graph), edgetpu_ops(graph, path)};
 }
@@ -71,29 +94,7 @@ json to_json(const ModelSummary& r) {
                         {"macs", o.macs},
                         {"output_bytes", o.output_bytes}});
   }
-  if (!r.tpu.empty()) {
-    json e = json::array();
-    int64_t cached = 0, streamed = 0;
-    for (const auto& t : r.tpu) {
-      json exes = json::array();
-      for (const auto& x : t.package.executables)
-        exes.push_back({{"type", executable_type_name(x.type)},
-                        {"parameter_bytes", x.parameter_bytes},
-                        {"instruction_bytes", x.instruction_bytes},
-                        {"caching_token", hex_token(x.caching_token)},
-                        {"scratch_bytes", x.scratch_bytes}});
-      cached += t.package.cached_parameter_bytes();
-      streamed += t.package.streamed_parameter_bytes();
-      e.push_back({{"op", t.op_index},
-                   {"executables", exes},
-                   {"cached_parameter_bytes", t.package.cached_parameter_bytes()},
-                   {"streamed_parameter_bytes", t.package.streamed_parameter_bytes()},
-                   {"instruction_bytes", t.package.instruction_bytes()},
-                   {"caching_token", hex_token(t.package.caching_token())}});
-    }
-    j["edgetpu"] = {
-        {"ops", e}, {"cached_parameter_bytes", cached}, {"streamed_parameter_bytes", streamed}};
-  }
+  if (!r.tpu.empty()) j["edgetpu"] = edgetpu_json(r.tpu);
   return j;
 }
 

@@ -28,6 +28,10 @@ ModelSummary summarize_model(const Graph& graph, const std::string& path);
 // "ops": [...], and "edgetpu" for compiled models}.
 nlohmann::json to_json(const ModelSummary& s);
 
+// {"ops": [per compiled op: executables, cached/streamed parameter and instruction bytes, caching
+// token], "cached_parameter_bytes", "streamed_parameter_bytes"}: the "edgetpu" part above.
+nlohmann::json edgetpu_json(const std::vector<EdgeTpuOp>& tpu);
+
 // "0x0123456789abcdef": how caching tokens are shown.
 std::string hex_token(uint64_t token);
 
