@@ -111,7 +111,9 @@ TEST(PlanFiles, ReadingAPlanChecksItFitsTheModel) {
   auto error_of = [&](const std::string& p) -> std::string {
     try {
       read_plan_starts(p, g);
-    } catch (const UsageError& e) {
+    } catch (const UsageError& e) {  // the plan does not fit this model
+      return e.what();
+    } catch (const FormatError& e) {  // the file is not a plan
       return e.what();
     }
     return "no error";
@@ -133,6 +135,7 @@ TEST(PlanFiles, ReadingAPlanChecksItFitsTheModel) {
             std::string::npos);
   std::ofstream((dir / "junk.json").string()) << "{not json";
   EXPECT_NE(error_of((dir / "junk.json").string()).find("malformed"), std::string::npos);
+  EXPECT_THROW(read_plan_starts((dir / "junk.json").string(), g), FormatError);
   EXPECT_THROW(read_plan_starts((dir / "missing.json").string(), g), IoError);
 }
 
