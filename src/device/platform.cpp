@@ -103,7 +103,7 @@ std::string builtin_platform_text(const std::string& name) {
   if (it == files.end() || name == kProfileName) {
     std::string known;
     for (const auto& n : platform_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UsageError(fmt::format("unknown platform '{}' (known: {})", name, known), "--platform");
+    throw FieldError("platform", fmt::format("unknown platform '{}' (known: {})", name, known));
   }
   return it->second;
 }

@@ -28,8 +28,8 @@ bool System::device_shared(size_t device) const {
 System build_system(std::vector<ModelToRun> models, const device::Platform& platform,
                     const SystemOptions& opts) {
   if (models.empty()) throw UsageError("no model to run", "pipeline");
-  if (opts.segments < 1) throw UsageError("--segments must be at least 1", "pipeline");
-  if (opts.pipelines < 1) throw UsageError("--pipelines must be at least 1", "pipeline");
+  if (opts.segments < 1) throw FieldError("segments", "segments must be at least 1");
+  if (opts.pipelines < 1) throw FieldError("pipelines", "pipelines must be at least 1");
   System sys;
   sys.platform = platform;
   sys.timing_only = opts.timing_only;

@@ -26,11 +26,11 @@ std::string load_kind_name(LoadKind kind) {
 }
 
 void check_workload(const Workload& w) {
-  if (w.requests < 1) throw UsageError("--requests must be at least 1", "pipeline");
-  if (w.in_flight < 0) throw UsageError("--in-flight must not be negative", "pipeline");
+  if (w.requests < 1) throw FieldError("requests", "requests must be at least 1");
+  if (w.in_flight < 0) throw FieldError("in_flight", "in-flight requests must not be negative");
   if (w.kind != LoadKind::kClosed && !(w.rate_ips > 0))
-    throw UsageError("an open-loop load (" + load_kind_name(w.kind) + ") needs --rate above 0",
-                     "pipeline");
+    throw FieldError(
+        "rate", "an open-loop load (" + load_kind_name(w.kind) + ") needs an arrival rate above 0");
 }
 
 Arrivals::Arrivals(const Workload& w, size_t model)
