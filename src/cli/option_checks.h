@@ -9,6 +9,10 @@
 
 namespace tpulab::cli {
 
+// Segments (and pipeline replicas) a command accepts: more than any board has TPUs, with room
+// for studies of hypothetical ones.
+inline constexpr int kMaxSegments = 1024;
+
 // A whole number (decimal digits with an optional sign) within [lo, hi].
 CLI::Validator whole_number(int64_t lo, int64_t hi = std::numeric_limits<int64_t>::max());
 // An unsigned 64-bit whole number (seeds).

@@ -304,14 +304,14 @@ void add_pipeline_command(CLI::App& app) {
   add_platform_options(cmd, a->platform);
   auto* seg = cmd->add_option("--segments", a->segments, "Segments K per pipeline, one TPU each")
                   ->capture_default_str()
-                  ->check(whole_number(1, 1024))
+                  ->check(whole_number(1, kMaxSegments))
                   ->each([a](const std::string&) { a->segments_given = true; });
   cmd->add_option("--plan", a->plan, "Cut points from a plan.json (one model)")->excludes(seg);
   cmd->add_option("--strategy", a->strategy, "Where to cut: params, profile or optimal")
       ->capture_default_str();
   cmd->add_option("--pipelines", a->pipelines, "Replicas P of each model's pipeline")
       ->capture_default_str()
-      ->check(whole_number(1, 1024))
+      ->check(whole_number(1, kMaxSegments))
       ->each([a](const std::string&) { a->pipelines_given = true; });
   cmd->add_flag("--topologies", a->topologies,
                 "Run one model in every P x K = TPUs topology (1x8, 2x4, 4x2, 8x1) and compare");

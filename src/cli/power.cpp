@@ -348,12 +348,9 @@ struct ConfigArgs {
 };
 
 void run_config(const ConfigArgs& a) {
-  // The validator bounds it from above; zero and near-zero would be stored and divide by it.
-  if (a.sensitivity && std::fabs(*a.sensitivity) < pw::ps3::kMinSensitivity)
-    throw UsageError(
-        fmt::format("--sensitivity: {} is out of range: its magnitude must be {} to {}",
-                    *a.sensitivity, pw::ps3::kMinSensitivity, pw::ps3::kMaxSensitivity),
-        "power config");
+  // The library's bounds, checked before the device is opened (FieldError: exit 2, --flag).
+  if (a.vref) pw::ps3::check_vref(*a.vref);
+  if (a.sensitivity) pw::ps3::check_sensitivity(*a.sensitivity);
   const auto spec = pw::parse_source_spec(a.source.spec);
   if (spec.kind != "ps3")
     throw UsageError("config editing is for PowerSensor3 (ps3:DEVICE)", a.source.spec);

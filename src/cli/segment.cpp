@@ -24,9 +24,6 @@ namespace tpulab::cli {
 
 namespace {
 
-// More segments than any board has TPUs, with room for studies of hypothetical ones.
-constexpr int kMaxSegments = 1024;
-
 // "4" -> {4}; "1..8" -> {1, ..., 8}.
 std::vector<int> parse_counts(const std::string& text) {
   auto number = [&](const std::string& s) {

@@ -33,7 +33,7 @@ void add_simulate_command(CLI::App& app) {
   add_platform_options(cmd, opts->platform);
   auto* seg = cmd->add_option("--segments", opts->segments,
                               "Split into K segments by parameter bytes (edgetpu_compiler's rule)")
-                  ->check(whole_number(1, 1024));
+                  ->check(whole_number(1, kMaxSegments));
   cmd->add_option("--plan", opts->plan, "Segments from a plan.json")->excludes(seg);
   cmd->add_flag("--json", opts->json, "Print JSON");
   cmd->callback([opts] {

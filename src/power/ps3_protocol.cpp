@@ -40,18 +40,28 @@ std::string get_text(const uint8_t* in, size_t size) {
 
 }  // namespace
 
-void check_sensor_values(const SensorConfig& c, int sensor) {
-  const std::string where = fmt::format("PowerSensor3 sensor {}", sensor);
-  if (!std::isfinite(c.vref) || c.vref < 0 || c.vref > kPs3ReferenceV)
-    throw UsageError(
-        fmt::format("vref {:g} V is outside the ADC's input range 0..{} V", c.vref, kPs3ReferenceV),
-        where);
-  const double magnitude = std::fabs(c.sensitivity);
-  if (!std::isfinite(c.sensitivity) || magnitude < kMinSensitivity || magnitude > kMaxSensitivity)
-    throw UsageError(fmt::format("sensitivity {:g} is not a V/A slope or gain the board can use: "
+void check_vref(double vref) {
+  if (!std::isfinite(vref) || vref < 0 || vref > kPs3ReferenceV)
+    throw FieldError("vref", fmt::format("vref {:g} V is outside the ADC's input range 0..{} V",
+                                         vref, kPs3ReferenceV));
+}
+
+void check_sensitivity(double sensitivity) {
+  const double magnitude = std::fabs(sensitivity);
+  if (!std::isfinite(sensitivity) || magnitude < kMinSensitivity || magnitude > kMaxSensitivity)
+    throw FieldError("sensitivity",
+                     fmt::format("sensitivity {:g} is not a V/A slope or gain the board can use: "
                                  "its magnitude must be {:g}..{:g} (negative inverts)",
-                                 c.sensitivity, kMinSensitivity, kMaxSensitivity),
-                     where);
+                                 sensitivity, kMinSensitivity, kMaxSensitivity));
+}
+
+void check_sensor_values(const SensorConfig& c, int sensor) {
+  try {
+    check_vref(c.vref);
+    check_sensitivity(c.sensitivity);
+  } catch (const FieldError& e) {
+    throw FieldError(e.field(), fmt::format("PowerSensor3 sensor {}: {}", sensor, e.problem()));
+  }
 }
 
 std::array<uint8_t, kConfigBytes> encode_config(const SensorConfig& config) {

@@ -50,7 +50,11 @@ using Config = std::array<SensorConfig, kSensors>;
 // The firmware stores whatever it gets, so these are checked before anything is written.
 inline constexpr double kMinSensitivity = 1e-3;
 inline constexpr double kMaxSensitivity = 10;
-// Throws UsageError naming `sensor` and the field when a value is outside those bounds.
+// Each throws FieldError ("vref", "sensitivity") when its value is outside those bounds, so a
+// front end can check a user's value before opening the device.
+void check_vref(double vref);
+void check_sensitivity(double sensitivity);
+// Both, for a whole record; the message names `sensor`.
 void check_sensor_values(const SensorConfig& config, int sensor);
 
 std::array<uint8_t, kConfigBytes> encode_config(const SensorConfig& config);
