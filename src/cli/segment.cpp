@@ -138,9 +138,6 @@ void add_segment_command(CLI::App& app) {
           "--measure works with --strategy profile only: params cuts by parameter bytes, and "
           "optimal needs the cost of O(n^2) op ranges, too many to measure",
           "--measure");
-    if (opts->measure_runs < 1)
-      throw UsageError(fmt::format("--measure-runs takes at least 1 (got {})", opts->measure_runs),
-                       "--measure-runs");
     const std::vector<int> counts = parse_counts(opts->counts);
     Graph g = load_model(opts->model);
     const std::string stem = model_name(opts->model);
