@@ -3,6 +3,9 @@
 // on a real model, whose slowed threads are not what is measured.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "device/platform.h"
 #include "model/zoo/zoo.h"
 #include "pipeline/runtime.h"
@@ -50,9 +53,18 @@ TEST(Realtime, ThroughputMatchesTheAnalyticModel) {
     System sys = build_system({{"mobilenet_v2", g, {}}}, asus, so);
     RunOptions o;
     o.clock = ClockKind::kRealtime;
-    const RunReport r = run(sys, closed(1200), o);
-    EXPECT_EQ(r.requests, 1200);
-    EXPECT_NEAR(r.throughput_ips / r.analytic_throughput_ips, 1.0, 0.10);
+    // A busy machine only ever slows the runtime's threads (late wake-ups), never speeds them:
+    // the best of a few runs is the estimate of what the runtime itself does. No run may beat
+    // the model by more than the tolerance, since that would be a timing bug, not noise.
+    double best = 0.0;
+    for (int attempt = 0; attempt < 4 && std::abs(best - 1.0) > 0.10; ++attempt) {
+      const RunReport r = run(sys, closed(1200), o);
+      EXPECT_EQ(r.requests, 1200);
+      const double ratio = r.throughput_ips / r.analytic_throughput_ips;
+      EXPECT_LE(ratio, 1.10);
+      best = std::max(best, ratio);
+    }
+    EXPECT_NEAR(best, 1.0, 0.10);
   }
 }
 
