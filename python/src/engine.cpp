@@ -41,13 +41,47 @@ int check_threads(int threads, const std::string& where) {
 
 class Interpreter {
  public:
-  Interpreter(const Model& model, const std::string& kernels, int threads)
-      : graph_(model.graph), name_(model.name) {
-    const engine::KernelSet set = engine::kernel_set_from_name(kernels);
+  Interpreter(const Model& model, const std::string& kernels, int threads,
+              bool preserve_all_tensors)
+      : graph_(model.graph), name_(model.name), preserve_all_(preserve_all_tensors) {
+    engine::InterpreterOptions opts;
+    opts.kernels = engine::kernel_set_from_name(kernels);
     pool_ = std::make_unique<engine::ThreadPool>(check_threads(threads, name_));
+    opts.pool = pool_.get();
+    opts.preserve_all_tensors = preserve_all_tensors;
     pyb::gil_scoped_release release;
-    in_ = std::make_unique<engine::Interpreter>(*graph_, name_,
-                                                engine::InterpreterOptions{set, pool_.get()});
+    in_ = std::make_unique<engine::Interpreter>(*graph_, name_, opts);
+  }
+
+  // A copy of tensor `index` of the main subgraph as the last invoke left it. Intermediate
+  // tensors share memory with others unless the interpreter preserves all tensors.
+  pyb::array get_tensor(int64_t index) {
+    auto lock = acquire();
+    engine::Interpreter& in = open();
+    const Subgraph& sg = graph_->main();
+    if (index < 0 || index >= static_cast<int64_t>(sg.tensors.size()))
+      throw UsageError(fmt::format("tensor index {} is not in 0..{}", index, sg.tensors.size() - 1),
+                       name_);
+    const auto i = static_cast<int32_t>(index);
+    const engine::TensorRef& t = in.tensor(static_cast<size_t>(i));
+    const bool kept = preserve_all_ || t.is_constant ||
+                      sg.tensors[static_cast<size_t>(i)].is_variable ||
+                      std::ranges::count(sg.inputs, i) > 0 || std::ranges::count(sg.outputs, i) > 0;
+    if (!kept)
+      throw UsageError(
+          fmt::format("tensor {} ({}) is an intermediate whose memory other tensors reuse; "
+                      "create the Interpreter with preserve_all_tensors=True",
+                      index, sg.tensors[static_cast<size_t>(i)].name),
+          name_);
+    if (t.data == nullptr)
+      throw UsageError(fmt::format("tensor {} ({}) is not used by the model", index,
+                                   sg.tensors[static_cast<size_t>(i)].name),
+                       name_);
+    std::vector<pyb::ssize_t> shape(t.shape.begin(), t.shape.end());
+    pyb::array a(numpy_dtype(t.dtype, name_), shape);
+    std::memcpy(a.mutable_data(), t.data,
+                std::min<size_t>(static_cast<size_t>(a.nbytes()), t.bytes));
+    return a;
   }
 
   pyb::list invoke(const pyb::args& args) {
@@ -186,6 +220,7 @@ class Interpreter {
   std::string name_;
   std::unique_ptr<engine::ThreadPool> pool_;
   std::unique_ptr<engine::Interpreter> in_;
+  bool preserve_all_ = false;
   std::mutex mu_;  // one invoke at a time (the GIL is released while it runs)
 };
 
@@ -224,10 +259,18 @@ void bind_engine(pyb::module_& m) {
       m, "Interpreter",
       "Runs a model on tpulab's CPU engine (bit-exact with TensorFlow Lite's built-in "
       "kernels).")
-      .def(pyb::init<const Model&, const std::string&, int>(), pyb::arg("model"),
+      .def(pyb::init<const Model&, const std::string&, int, bool>(), pyb::arg("model"),
            pyb::arg("kernels") = "optimized", pyb::arg("threads") = 1,
+           pyb::arg("preserve_all_tensors") = false,
            "Prepares `model` once: kernels 'optimized' or 'reference'; `threads` for intra-op "
-           "parallelism. Raises UnsupportedError for ops without a kernel (or Edge TPU-only ops).")
+           "parallelism; `preserve_all_tensors` gives every tensor its own memory so "
+           "get_tensor() reads intermediate results (as LiteRT's "
+           "experimental_preserve_all_tensors). Raises UnsupportedError for ops without a kernel "
+           "(or Edge TPU-only ops).")
+      .def("get_tensor", &Interpreter::get_tensor, pyb::arg("index"),
+           "A copy of tensor `index` (of Model.tensors) after the last invoke: inputs, outputs, "
+           "constants and variables always; intermediates only with preserve_all_tensors=True "
+           "(UsageError otherwise).")
       .def("invoke", &Interpreter::invoke,
            "invoke(*inputs) -> list of output arrays. Each input must be a numpy array of the "
            "input's "

@@ -146,6 +146,7 @@ void Interpreter::prepare(const InterpreterOptions& opts) {
                                                shape_string(out->shape)));
     }
   }
+  preserve_all_ = opts.preserve_all_tensors;
   plan_and_allocate(threads);
 }
 
@@ -161,7 +162,7 @@ void Interpreter::plan_and_allocate(int threads) {
   for (size_t i = 0; i < n; ++i) {
     if (!uses.used(i)) continue;
     first[i] = uses.first(i);
-    last[i] = uses.graph_input[i] || uses.graph_output[i] ? num_ops : uses.last(i);
+    last[i] = uses.graph_input[i] || uses.graph_output[i] || preserve_all_ ? num_ops : uses.last(i);
   }
 
   std::vector<BufferRequest> requests;

@@ -28,6 +28,10 @@ struct InterpreterOptions {
   ThreadPool* pool = nullptr;  // intra-op parallelism; null = the calling thread only
   // Looked up before the built-in kernels (tests and extensions); may be null.
   const KernelRegistry* extra_kernels = nullptr;
+  // Every tensor keeps its own buffer, so tensor(i) holds each intermediate result after invoke
+  // (LiteRT's experimental_preserve_all_tensors): for finding the first op two runtimes disagree
+  // on. Costs naive_arena_bytes() of memory.
+  bool preserve_all_tensors = false;
 };
 
 class Interpreter {
@@ -89,6 +93,7 @@ class Interpreter {
   std::vector<Buffer> aligned_constants_;  // copies of constants whose bytes were misaligned
   size_t arena_bytes_ = 0;
   size_t naive_bytes_ = 0;
+  bool preserve_all_ = false;
 };
 
 // "reference" / "optimized" (UsageError for anything else), and back.

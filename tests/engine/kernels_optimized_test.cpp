@@ -170,31 +170,6 @@ TEST_P(KernelsOptimized, DepthwiseConv2DMatchesReference) {
   }
 }
 
-TEST_P(KernelsOptimized, FullyConnectedMatchesReference) {
-  Rand r(7);
-  for (int trial = 0; trial < 60; ++trial) {
-    const DType t = trial % 2 ? DType::kInt8 : DType::kUInt8;
-    FullyConnectedOptions o;
-    o.activation = random_activation_fn(r);
-    const int batches = r.i(1, 9), depth = r.i(1, 300), units = r.i(1, 70);
-    KTensor filter = random_filter(r, t, {units, depth}, units, 0);
-    // int8: per-unit scales (single rounding) or per-tensor with a zero point (the filter
-    // offset, double rounding).
-    if (t == DType::kInt8 && trial % 4 == 1) {
-      filter.quant.scale = {0.01f};
-      filter.quant.zero_point = {r.i(-5, 5)};
-    }
-    std::vector<KTensor> in = {
-        random_activation(r, t, {batches, depth}, r.f(0.01f, 0.1f), zp_for(r, t)), filter,
-        random_bias(r, units)};
-    const Op op = make_op(BuiltinOp::kFullyConnected, o);
-    const KTensor out = make_output(t, r.f(0.05f, 1.0f), zp_for(r, t));
-    const auto ref = run_kernel(op, in, out, KernelSet::kReference);
-    const auto opt = run_kernel(op, in, out, KernelSet::kOptimized, pool_for(trial));
-    expect_same(ref, opt, "fc trial " + std::to_string(trial));
-  }
-}
-
 // Same shapes (AVX2 path), a small input repeating along the output from either side (table
 // path: per-channel vectors and scalars, as in movenet), and general broadcasting (reference).
 TEST_P(KernelsOptimized, AddSubMulMatchesReference) {

@@ -164,8 +164,8 @@ TEST(KernelsReference, DepthwiseSamePaddingFloat) {
 
 TEST(KernelsReference, FullyConnectedUInt8) {
   // Input zp 128: [129, 130, 127] -> [1, 2, -1]. Filter zp 128: rows [1, 1, 1] and [2, -2, 0].
-  // Dots 2 and -2, bias [1, -1] -> 3 and -3; output scale 2 (M = 0.5, shift 0) -> 1.5 -> 2
-  // and -1.5 -> -1 (the high multiply rounds halves up); + zp 100 -> 102, 99.
+  // Dots 2 and -2, bias [1, -1] -> 3 and -3; output scale 2: 1.5 -> 2 and -1.5 -> -2 (LiteRT
+  // requantizes FULLY_CONNECTED in double, rounding halves away from zero); + zp 100 -> 102, 98.
   auto out = run_kernel(
       make_op(BuiltinOp::kFullyConnected, FullyConnectedOptions{}),
       {make_tensor(DType::kUInt8, {1, 3}, u8{129, 130, 127}, 1.0f, 128),
@@ -173,7 +173,7 @@ TEST(KernelsReference, FullyConnectedUInt8) {
        make_tensor(DType::kInt32, {2}, i32{1, -1}, 1.0f, 0, true)},
       make_output(DType::kUInt8, 2.0f, 100), kRef);
   EXPECT_EQ(out.shape, (std::vector<int32_t>{1, 2}));
-  EXPECT_EQ(values_of<uint8_t>(out), (u8{102, 99}));
+  EXPECT_EQ(values_of<uint8_t>(out), (u8{102, 98}));
 }
 
 TEST(KernelsReference, FullyConnectedKeepNumDims) {
@@ -254,13 +254,14 @@ TEST(KernelsReference, MeanSpatialAndGeneral) {
                         make_output(DType::kUInt8, 1.0f, 0), kRef);
   EXPECT_EQ(out.shape, (std::vector<int32_t>{1, 1, 1, 1}));
   EXPECT_EQ(values_of<uint8_t>(out), (u8{3}));
-  // Without keep_dims and equal quantization TFLite truncates: 11 / 4 -> 2; shape [1, 1].
+  // Without keep_dims, equal quantization: LiteRT rounds the same way (it used to truncate:
+  // 11 / 4 -> 2); shape [1, 1].
   auto trunc = run_kernel(make_op(BuiltinOp::kMean, ReducerOptions{}),
                           {make_tensor(DType::kUInt8, {1, 2, 2, 1}, u8{1, 2, 3, 5}, 1.0f, 0), axis},
                           make_output(DType::kUInt8, 1.0f, 0), kRef);
   EXPECT_EQ(trunc.shape, (std::vector<int32_t>{1, 1}));
-  EXPECT_EQ(values_of<uint8_t>(trunc), (u8{2}));
-  // Different output scale: float mean 2.75 * (1 / 0.5) = 5.5 -> 6.
+  EXPECT_EQ(values_of<uint8_t>(trunc), (u8{3}));
+  // Different output scale: 2.75 * (1 / 0.5) = 5.5 -> 6.
   auto rescaled =
       run_kernel(make_op(BuiltinOp::kMean, ReducerOptions{}),
                  {make_tensor(DType::kUInt8, {1, 2, 2, 1}, u8{1, 2, 3, 5}, 1.0f, 0), axis},

@@ -246,8 +246,10 @@ Graph synthetic_integer_lstm(bool cifg, bool time_major, int cell_log2) {
   return b.graph();
 }
 
+// The integer LSTM is checked against the older TFLite (WebAssembly): LiteRT 2.3's integer LSTM
+// gives other results (a strict xfail in python/tests/test_litert_exactness.py tracks it).
 TEST(KernelsTensorOpsOracle, SyntheticIntegerLstmsCoverTheGateRange) {
-  TPULAB_REQUIRE_ORACLE();
+  TPULAB_REQUIRE_WASM_ORACLE();
   struct Case {
     bool cifg, time_major;
     int cell_log2;
@@ -258,13 +260,14 @@ TEST(KernelsTensorOpsOracle, SyntheticIntegerLstmsCoverTheGateRange) {
       expect_same_as_oracle(g, random_inputs(g, seed),
                             std::string("synthetic LSTM cifg=") + (c.cifg ? "1" : "0") +
                                 " time_major=" + (c.time_major ? "1" : "0") + " cell 2^" +
-                                std::to_string(c.cell_log2) + " seed " + std::to_string(seed));
+                                std::to_string(c.cell_log2) + " seed " + std::to_string(seed),
+                            /*wasm=*/true);
   }
 }
 
 TEST(KernelsTensorOpsOracle, IntegerLstmOfKerasMnistModel) {
   TPULAB_REQUIRE_SHARED();
-  TPULAB_REQUIRE_ORACLE();
+  TPULAB_REQUIRE_WASM_ORACLE();
   // The model's LSTM output (tensor 24, [1,28,20] int8) and its logits (26) made model outputs,
   // so every step's hidden state is compared, not only the saturated softmax.
   Graph g =
@@ -273,7 +276,8 @@ TEST(KernelsTensorOpsOracle, IntegerLstmOfKerasMnistModel) {
   g.main().outputs = {24, 26, 28};
   for (uint32_t seed : {1u, 2u, 3u}) {
     const auto inputs = random_inputs(g, seed);
-    expect_same_as_oracle(g, inputs, "keras_lstm_mnist_ptq, seed " + std::to_string(seed));
+    expect_same_as_oracle(g, inputs, "keras_lstm_mnist_ptq, seed " + std::to_string(seed),
+                          /*wasm=*/true);
   }
   const auto image = testing::read_bytes(testing::shared_dir() / "images" / "mnist_nine.bmp");
   ASSERT_GT(image.size(), 784u);
@@ -285,7 +289,7 @@ TEST(KernelsTensorOpsOracle, IntegerLstmOfKerasMnistModel) {
     for (int x = 0; x < 28; ++x)
       pixels[static_cast<size_t>(y * 28 + x)] =
           image[offset + static_cast<size_t>((27 - y) * 28 + x)];
-  expect_same_as_oracle(g, {pixels}, "keras_lstm_mnist_ptq on mnist_nine.bmp");
+  expect_same_as_oracle(g, {pixels}, "keras_lstm_mnist_ptq on mnist_nine.bmp", /*wasm=*/true);
 }
 
 }  // namespace

@@ -86,11 +86,11 @@ std::vector<std::vector<uint8_t>> random_inputs(const Graph& g, uint32_t seed) {
 }
 
 size_t expect_same_as_oracle(const Graph& g, const std::vector<std::vector<uint8_t>>& inputs,
-                             const std::string& what) {
+                             const std::string& what, bool wasm) {
   TempDir dir;
   const auto path = dir / "op.tflite";
   write_tflite_file(g, path.string());
-  const OracleResult oracle = oracle_run(path, inputs);
+  const OracleResult oracle = wasm ? wasm_oracle_run(path, inputs) : oracle_run(path, inputs);
   EXPECT_TRUE(oracle.ok) << what << ": " << oracle.error;
   if (!oracle.ok) return 0;
   const auto ours = run_reference(g, inputs);

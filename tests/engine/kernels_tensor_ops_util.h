@@ -87,6 +87,6 @@ std::vector<std::vector<uint8_t>> random_inputs(const Graph& g, uint32_t seed);
 // Writes the graph to a temp file, runs it on the oracle and on run_reference, and expects
 // every output byte to match. Returns the number of differing bytes (0 when the oracle failed).
 size_t expect_same_as_oracle(const Graph& g, const std::vector<std::vector<uint8_t>>& inputs,
-                             const std::string& what);
+                             const std::string& what, bool wasm = false);
 
 }  // namespace tpulab::testing

@@ -1,5 +1,6 @@
-// The TFLite oracle for tests: runs a model on the real TensorFlow Lite runtime (WebAssembly,
-// under Node) through tools/oracle/oracle.mjs, so tpulab's results can be compared with it.
+// The TFLite oracle for tests: runs a model on native LiteRT (the TensorFlow Lite runtime as
+// deployed, ai-edge-litert from the venv) through tools/oracle/litert_oracle.py, so tpulab's
+// results can be compared with it. Its reference kernels (BUILTIN_REF) are the peer.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,13 +28,20 @@ struct OracleResult {
   double ms_per_inference = 0;
 };
 
-// True when node and tools/oracle/node_modules (the TFLite wasm package) are present.
+// True when the venv's Python imports ai_edge_litert.
 bool oracle_available();
 
 // Runs the model on the given raw input bytes (one vector per model input) in a temp dir.
-// Built-in TFLite kernels by default; xnnpack = true uses the XNNPACK delegate instead.
+// LiteRT's reference kernels by default; xnnpack = true uses the XNNPACK delegate instead.
 OracleResult oracle_run(const std::filesystem::path& model,
                         const std::vector<std::vector<uint8_t>>& inputs, bool xnnpack = false);
+
+// The older TFLite (2.x of tfjs-tflite 0.0.1-alpha.10, compiled to WebAssembly, built-in kernels
+// with XNNPACK patched out) through tools/oracle/oracle.mjs. Kept only where LiteRT and tpulab
+// differ: the integer LSTM, which tpulab computes as that TFLite does (see docs/python.md).
+bool wasm_oracle_available();
+OracleResult wasm_oracle_run(const std::filesystem::path& model,
+                             const std::vector<std::vector<uint8_t>>& inputs);
 
 // The model's inputs and outputs (names, shapes, dtypes) without running it. Fails when TFLite
 // cannot load or prepare the model.
@@ -45,5 +53,11 @@ OracleResult oracle_info(const std::filesystem::path& model);
 #define TPULAB_REQUIRE_ORACLE()                                 \
   do {                                                          \
     if (!::tpulab::testing::oracle_available())                 \
-      FAIL() << "TFLite oracle not installed: run ./run setup"; \
+      FAIL() << "LiteRT oracle not installed: run ./run setup"; \
+  } while (0)
+
+#define TPULAB_REQUIRE_WASM_ORACLE()                                                 \
+  do {                                                                               \
+    if (!::tpulab::testing::wasm_oracle_available())                                 \
+      FAIL() << "WebAssembly TFLite oracle not installed: run ./run setup (npm ci)"; \
   } while (0)

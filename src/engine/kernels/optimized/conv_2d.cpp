@@ -19,8 +19,7 @@ class Conv2DOptimized : public Kernel {
     plan_ = plan_conv_2d(ctx);
     fast_ = is_8bit(plan_.dtype) && avx2::supported() && ctx.in(1).is_constant &&
             (bias_of(ctx) == nullptr || ctx.inputs[2]->is_constant);
-    if (fast_)
-      gemm_.init(plan_, ctx.in(1).data, bias_of(ctx), /*single_round=*/plan_.dtype == DType::kInt8);
+    if (fast_) gemm_.init(plan_, ctx.in(1).data, bias_of(ctx), /*single_round=*/false);
   }
   size_t scratch_bytes(int threads) const override {
     return fast_ ? gemm_.scratch_bytes(threads) : 0;
@@ -38,52 +37,8 @@ class Conv2DOptimized : public Kernel {
   ConvGemm gemm_;
 };
 
-class FullyConnectedOptimized : public Kernel {
- public:
-  void prepare(OpContext& ctx) override {
-    plan_ = plan_fully_connected(ctx);
-    fast_ = is_8bit(plan_.dtype) && avx2::supported() && ctx.in(1).is_constant &&
-            (bias_of(ctx) == nullptr || ctx.inputs[2]->is_constant);
-    if (!fast_) return;
-    // [batches, depth] x [units, depth]^T is a 1x1 convolution over a 1 x batches image.
-    ConvPlan c;
-    c.dtype = plan_.dtype;
-    c.batches = 1;
-    c.in_h = c.out_h = 1;
-    c.in_w = c.out_w = plan_.batches;
-    c.in_c = plan_.depth;
-    c.out_c = plan_.units;
-    c.k_h = c.k_w = 1;
-    c.input_zp = plan_.input_zp;
-    c.filter_zp = plan_.filter_zp;
-    c.multiplier = plan_.multiplier;
-    c.shift = plan_.shift;
-    c.output_zp = plan_.output_zp;
-    c.act_min = plan_.act_min;
-    c.act_max = plan_.act_max;
-    gemm_.init(c, ctx.in(1).data, bias_of(ctx), plan_.single_round);
-  }
-  size_t scratch_bytes(int threads) const override {
-    return fast_ ? gemm_.scratch_bytes(threads) : 0;
-  }
-  void eval(const OpContext& ctx) const override {
-    if (fast_)
-      gemm_.run(ctx, ctx.in(0).data, ctx.out(0).data);
-    else
-      fully_connected_reference(plan_, ctx);
-  }
-
- private:
-  FullyConnectedPlan plan_;
-  bool fast_ = false;
-  ConvGemm gemm_;
-};
-
 }  // namespace
 
 std::unique_ptr<Kernel> make_optimized_conv_2d() { return std::make_unique<Conv2DOptimized>(); }
-std::unique_ptr<Kernel> make_optimized_fully_connected() {
-  return std::make_unique<FullyConnectedOptimized>();
-}
 
 }  // namespace tpulab::engine

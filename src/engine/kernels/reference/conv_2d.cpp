@@ -54,11 +54,10 @@ void conv_quantized(const ConvPlan& p, const OpContext& ctx) {
             }
           }
           if (bias) acc += bias[oc];
-          // int8 rounds once, as TFLite's GEMM backend (ruy) does; uint8 twice (gemmlowp).
-          const QuantizedMultiplier m{p.multiplier[oc], p.shift[oc]};
-          acc = (std::is_same_v<T, int8_t> ? multiply_by_quantized_multiplier_single_round(acc, m)
-                                           : multiply_by_quantized_multiplier(acc, m)) +
-                p.output_zp;
+          // uint8 and int8 alike round twice (LiteRT's reference kernels; the older TFLite
+          // that ran int8 through ruy rounded once).
+          acc =
+              multiply_by_quantized_multiplier(acc, {p.multiplier[oc], p.shift[oc]}) + p.output_zp;
           acc = std::clamp(acc, p.act_min, p.act_max);
           out[((int64_t{b} * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] = static_cast<T>(acc);
         }

@@ -75,8 +75,8 @@ void depthwise_float(const ConvPlan& p, const OpContext& ctx) {
       for (int32_t ox = 0; ox < p.out_w; ++ox)
         for (int32_t oc = 0; oc < p.out_c; ++oc) {
           const int32_t ic = oc / p.depth_multiplier;
-          // TFLite's float kernel starts its accumulators at the bias, then adds the taps.
-          float acc = bias ? bias[oc] : 0.0f;
+          // LiteRT's reference kernel sums the taps from zero and adds the bias last.
+          float acc = 0.0f;
           for (int32_t ky = 0; ky < p.k_h; ++ky) {
             const int32_t iy = oy * p.stride_h - p.pad_h + ky * p.dil_h;
             if (iy < 0 || iy >= p.in_h) continue;
@@ -87,6 +87,7 @@ void depthwise_float(const ConvPlan& p, const OpContext& ctx) {
                      w[(int64_t{ky} * p.k_w + kx) * p.out_c + oc];
             }
           }
+          if (bias) acc += bias[oc];
           out[((int64_t{b} * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] =
               std::min(std::max(acc, p.f_min), p.f_max);
         }

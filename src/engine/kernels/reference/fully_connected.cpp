@@ -2,6 +2,7 @@
 // is read as [batches, depth] with depth = filter dim 1; output [batches, units], or the input
 // shape with its last dim replaced by units when keep_num_dims.
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "engine/kernels/quantization.h"
@@ -57,24 +58,15 @@ FullyConnectedPlan plan_fully_connected(OpContext& ctx) {
               "filter zero points do not match scales");
   p.input_zp = input.zero_point();
   p.output_zp = output.zero_point();
-  p.single_round = input.dtype == DType::kInt8 && n > 1;
   p.filter_zp.resize(p.units);
-  p.multiplier.resize(p.units);
-  p.shift.resize(p.units);
+  p.requant_scale.resize(p.units);
   for (int32_t u = 0; u < p.units; ++u) {
     const size_t i = n == 1 ? 0 : static_cast<size_t>(u);
     p.filter_zp[u] = fq.zero_point.empty() ? 0 : static_cast<int32_t>(fq.zero_point[i]);
     check_model(p.filter_zp[u] >= qmin(input.dtype) && p.filter_zp[u] <= qmax(input.dtype), ctx,
                 "filter zero point out of range");
-    // Per-tensor: TFLite's GetQuantizedConvolutionMultipler (float product of the scales);
-    // per-channel: the double product of PopulateConvolutionQuantizationParams.
-    const double product =
-        n == 1 ? static_cast<double>(input.scale() * fq.scale[i])
-               : static_cast<double>(input.scale()) * static_cast<double>(fq.scale[i]);
-    const double real = product / static_cast<double>(output.scale());
-    const QuantizedMultiplier m = quantize_multiplier(real);
-    p.multiplier[u] = m.multiplier;
-    p.shift[u] = m.shift;
+    p.requant_scale[u] = static_cast<double>(input.scale()) * static_cast<double>(fq.scale[i]) /
+                         static_cast<double>(output.scale());
   }
   std::tie(p.act_min, p.act_max) = quantized_activation_range(o.activation, output);
   return p;
@@ -96,11 +88,11 @@ void fc_quantized(const FullyConnectedPlan& p, const OpContext& ctx) {
         acc += (int32_t{in[int64_t{b} * p.depth + d]} - p.input_zp) *
                (int32_t{w[int64_t{u} * p.depth + d]} - p.filter_zp[u]);
       if (bias) acc += bias[u];
-      const QuantizedMultiplier m{p.multiplier[u], p.shift[u]};
-      acc = (p.single_round ? multiply_by_quantized_multiplier_single_round(acc, m)
-                            : multiply_by_quantized_multiplier(acc, m)) +
-            p.output_zp;
-      out[int64_t{b} * p.units + u] = static_cast<T>(std::clamp(acc, p.act_min, p.act_max));
+      // Clamped in double first: the int32 conversion of an out-of-range value is undefined.
+      const double scaled = std::round(static_cast<double>(acc) * p.requant_scale[u]);
+      const auto v = static_cast<int32_t>(std::clamp(scaled, -2147483648.0, 2147483647.0));
+      out[int64_t{b} * p.units + u] =
+          static_cast<T>(std::clamp(wrapping_add(v, p.output_zp), p.act_min, p.act_max));
     }
 }
 

@@ -73,10 +73,9 @@ class HardSwishReference : public Kernel {
       default: {
         const float* x = ctx.in(0).as<float>();
         float* y = ctx.out(0).as<float>();
-        // TFLite's optimized float kernel multiplies by 1/6 instead of dividing by 6.
-        constexpr float kOneSixth = 1.0f / 6.0f;
+        // LiteRT's reference kernel divides by 6 (its optimized one multiplies by 1/6).
         for (int64_t i = 0; i < n; ++i)
-          y[i] = x[i] * std::min(6.0f, std::max(0.0f, x[i] + 3)) * kOneSixth;
+          y[i] = x[i] * std::min(6.0f, std::max(0.0f, x[i] + 3)) / 6.0f;
       }
     }
   }

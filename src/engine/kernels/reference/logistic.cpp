@@ -1,6 +1,6 @@
 // LOGISTIC reference kernel. TFLite's built-in kernel (kGenericOptimized) evaluates 8-bit
 // inputs through a 256-entry table of the float sigmoid, not the fixed-point path; the output
-// scale must be 1/256. Float: Eigen's logistic (below).
+// scale must be 1/256. Float: LiteRT's reference formula (below).
 #include <algorithm>
 #include <cmath>
 
@@ -10,13 +10,14 @@ namespace tpulab::engine {
 
 namespace {
 
-// TFLite's float LOGISTIC (its Eigen scalar path) as observed on the oracle over [-100, 100]:
-// e / (1 + e) with e = exp(x) -- not 1 / (1 + exp(-x)), which differs in the last bit, nor
-// capped at 16.64, where TFLite still gives 1 - 2^-23. The cap only keeps exp finite: from
-// x = 17.33 on, 1 + e rounds to e and every cap up to 88.7 gives exactly 1.
-float eigen_logistic(float x) {
-  const float e = std::exp(std::min(x, 20.0f));
-  return e / (1.0f + e);
+// LiteRT's reference float LOGISTIC: 1 / (1 + exp(-x)), with 1 above 16.619047 and exp(x)
+// below -9 (where the two agree to float precision).
+float reference_logistic(float x) {
+  constexpr float kUpper = 16.619047164916992188f;
+  constexpr float kLower = -9.0f;
+  if (x > kUpper) return 1.0f;
+  if (x < kLower) return std::exp(x);
+  return 1.0f / (1.0f + std::exp(-x));
 }
 
 class LogisticReference : public Kernel {
@@ -41,7 +42,7 @@ class LogisticReference : public Kernel {
     }
     const float* x = in.as<float>();
     float* y = ctx.out(0).as<float>();
-    for (int64_t i = 0, n = in.num_elements(); i < n; ++i) y[i] = eigen_logistic(x[i]);
+    for (int64_t i = 0, n = in.num_elements(); i < n; ++i) y[i] = reference_logistic(x[i]);
   }
 
  private:

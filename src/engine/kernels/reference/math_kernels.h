@@ -38,10 +38,11 @@ struct FullyConnectedPlan {
   DType dtype = DType::kFloat32;
   int32_t batches = 0, depth = 0, units = 0;
   int32_t input_zp = 0;
-  std::vector<int32_t> filter_zp, multiplier, shift;  // per unit
-  // int8 with per-unit filter scales: TFLite's GEMM backend (ruy) rounds once, as for int8
-  // CONV_2D; per-tensor filters take the double-rounding path (both observed on the oracle).
-  bool single_round = false;
+  std::vector<int32_t> filter_zp;  // per unit
+  // 8-bit: LiteRT's reference FULLY_CONNECTED requantizes in floating point,
+  // round(acc * input_scale * filter_scale / output_scale) in double (half away from zero),
+  // not with a fixed-point multiplier as CONV_2D does.
+  std::vector<double> requant_scale;  // per unit
   int32_t output_zp = 0, act_min = 0, act_max = 0;
   float f_min = 0.0f, f_max = 0.0f;
 };

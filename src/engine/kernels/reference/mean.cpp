@@ -1,13 +1,12 @@
-// MEAN reference kernel, following the paths TFLite's built-in MEAN takes off ARM (its
-// reference variant):
-//  - 8-bit, keep_dims, 4-D, axis exactly [1, 2] or [2, 1] ("spatial"), uint8 and int8 alike
-//    (checked against the oracle; reference_integer_ops::Mean's int8 formula is not used):
-//      acc = sum(x); MultiplyByQuantizedMultiplier(acc, si / (n * so)) + bias, with
-//      bias = zo - trunc(round-half-away(zi * si / so)), both in float;
-//  - 8-bit otherwise, equal input/output quantization: integer sum / n truncated toward zero;
-//  - 8-bit otherwise: float mean, round(mean * si/so - zi * si/so) + zo, clamped;
+// MEAN reference kernel, following LiteRT's reference MEAN (OpResolverType.BUILTIN_REF, the
+// version python/requirements.txt pins):
+//  - 8-bit, any axes: acc = sum(x) - zi * n in int32; out = acc * M' + zo, clamped to the
+//    type, where M = si / so is quantized as TFLite's QuantizeMultiplier does and then divided by
+//    n inside the multiplier: M' = (multiplier << s) / n (truncated) with shift - s,
+//    s = min(floor(log2 n), 32, 31 + shift), applied with the default double rounding;
 //  - float: sum in row-major order of the reduced indices, divided by n.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "engine/kernels/quantization.h"
@@ -18,8 +17,6 @@ namespace tpulab::engine {
 namespace {
 
 constexpr size_t kMaxRank = 8;
-
-enum class MeanPath { kFloat, kSpatial, kSameQuantization, kRescale };
 
 class MeanReference : public Kernel {
  public:
@@ -54,33 +51,19 @@ class MeanReference : public Kernel {
         out.shape.push_back(1);
     }
     dtype_ = in.dtype;
-    if (dtype_ == DType::kFloat32) {
-      path_ = MeanPath::kFloat;
-      return;
-    }
+    if (dtype_ == DType::kFloat32) return;
     check_supported(is_8bit(dtype_), ctx, "MEAN on " + dtype_name(dtype_));
     check_quantized(in, ctx, "input");
     check_quantized(out, ctx, "output");
-    const float si = in.scale(), so = out.scale();
     zi_ = in.zero_point();
     zo_ = out.zero_point();
-    // TFLite matches the axis values as written (so [-3, -2] is not "spatial").
-    const bool spatial = keep_dims && rank == 4 && n_axis == 2 &&
-                         ((ax[0] == 1 && ax[1] == 2) || (ax[0] == 2 && ax[1] == 1));
-    if (spatial) {
-      path_ = MeanPath::kSpatial;
-      const auto n = static_cast<float>(in.dim(1) * in.dim(2));
-      float temp = static_cast<float>(zi_) * si / so;
-      temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
-      bias_ = zo_ - static_cast<int32_t>(temp);
-      m_ = quantize_multiplier(static_cast<double>(si / (n * so)));
-    } else if (si == so && zi_ == zo_) {
-      path_ = MeanPath::kSameQuantization;
-    } else {
-      path_ = MeanPath::kRescale;
-      scale_ = si / so;
-      fbias_ = static_cast<float>(-zi_) * scale_;
-    }
+    const QuantizedMultiplier m =
+        quantize_multiplier(static_cast<double>(in.scale()) / static_cast<double>(out.scale()));
+    if (count_ == 0) return;  // nothing is reduced: eval writes nothing either
+    int shift = 63 - std::countl_zero(static_cast<uint64_t>(count_));
+    shift = std::min({shift, 32, 31 + m.shift});
+    m_.multiplier = static_cast<int32_t>((static_cast<int64_t>(m.multiplier) << shift) / count_);
+    m_.shift = m.shift - shift;
   }
 
   void eval(const OpContext& ctx) const override {
@@ -145,40 +128,24 @@ class MeanReference : public Kernel {
     if (ctx.in(0).num_elements() == 0) return;
     const int32_t lo = dtype_ == DType::kFloat32 ? 0 : qmin(dtype_);
     const int32_t hi = dtype_ == DType::kFloat32 ? 0 : qmax(dtype_);
-    const auto n = static_cast<int32_t>(count_);
     for_each_sum<T, Acc>(in, [&](int64_t i, Acc sum) {
       if constexpr (std::is_same_v<T, float>) {
         out[i] = sum / static_cast<float>(count_);
       } else {
-        int32_t v = 0;
-        switch (path_) {
-          case MeanPath::kSpatial:
-            v = multiply_by_quantized_multiplier(sum, m_) + bias_;
-            break;
-          case MeanPath::kSameQuantization:
-            v = sum / n;
-            break;
-          default: {
-            const float mean = static_cast<float>(sum) / static_cast<float>(count_);
-            float r = std::round(mean * scale_ + fbias_) + static_cast<float>(zo_);
-            r = std::max(std::min(r, static_cast<float>(hi)), static_cast<float>(lo));
-            v = static_cast<int32_t>(r);
-          }
-        }
+        const auto shifted = static_cast<int32_t>(int64_t{sum} - int64_t{zi_} * count_);
+        const int32_t v = multiply_by_quantized_multiplier(shifted, m_) + zo_;
         out[i] = static_cast<T>(std::clamp(v, lo, hi));
       }
     });
   }
 
   DType dtype_ = DType::kFloat32;
-  MeanPath path_ = MeanPath::kFloat;
   int32_t rank_ = 0;
   std::array<int32_t, kMaxRank> dims_{};
   std::array<bool, kMaxRank> reduced_{};
   int64_t count_ = 1;
-  int32_t zi_ = 0, zo_ = 0, bias_ = 0;
+  int32_t zi_ = 0, zo_ = 0;
   QuantizedMultiplier m_;
-  float scale_ = 0.0f, fbias_ = 0.0f;
 };
 
 }  // namespace

@@ -1,15 +1,13 @@
-// RESIZE_BILINEAR reference kernel, reproducing the paths TFLite's built-in kernel
-// (kGenericOptimized, TF 2.5-2.8) takes:
-//  - float32: an exact 2x upsample without align_corners/half_pixel_centers uses the 2x2 kernel
-//    (averages of neighbours); otherwise the generic loop that accumulates the four weighted
-//    corners into a zeroed output in the order (y0,x0), (y0,x1), (y1,x0), (y1,x1).
-//  - uint8: the float "small channel" loop: uint8(v00*w00 + v01*w01 + v10*w10 + v11*w11 + 0.5)
-//    with weights computed in float (the 8x half-pixel fast path is not implemented).
+// RESIZE_BILINEAR reference kernel, LiteRT's reference kernel (BUILTIN_REF):
+//  - float32 and uint8: reference_ops::ResizeBilinear, in float: each corner value times its
+//    y weight times its x weight, summed in the order (y0,x0), (y1,x0), (y0,x1), (y1,x1), plus
+//    0.5 for uint8, converted by truncation;
 //  - int8, int16: reference ResizeBilinearInteger, in 10-bit fixed point with the products
 //    rounded half away from zero at 2^20.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/kernels/kernel_util.h"
 #include "engine/kernels/reference/tensor_kernels.h"
@@ -65,24 +63,15 @@ class ResizeBilinearReference : public Kernel {
     out_h_ = static_cast<int32_t>(size[0]);
     out_w_ = static_cast<int32_t>(size[1]);
     out.shape = {batches_, out_h_, out_w_, depth_};
-    if (dtype_ == DType::kUInt8 && half_ && depth_ % 8 == 0) {
-      const int32_t scale = out_h_ / in_h_;
-      check_supported(!(scale == 8 && out_h_ >= 8 && out_w_ >= 8 && in_h_ * scale == out_h_ &&
-                        in_w_ * scale == out_w_),
-                      ctx, "uint8 8x half-pixel upsampling (TFLite's ResizeBilinear888Uint8 path)");
-    }
   }
 
   void eval(const OpContext& ctx) const override {
     switch (dtype_) {
       case DType::kFloat32:
-        if (!align_ && !half_ && out_h_ == 2 * in_h_ && out_w_ == 2 * in_w_)
-          run_float_2x2(ctx);
-        else
-          run_float(ctx);
+        run_float<float>(ctx);
         break;
       case DType::kUInt8:
-        run_uint8(ctx);
+        run_float<uint8_t>(ctx);
         break;
       case DType::kInt8:
         run_integer<int8_t>(ctx);
@@ -102,80 +91,35 @@ class ResizeBilinearReference : public Kernel {
                                : static_cast<float>(in) / static_cast<float>(out);
   }
 
-  void run_float_2x2(const OpContext& ctx) const {
-    const float* in = ctx.in(0).as<float>();
-    float* out = ctx.out(0).as<float>();
-    const int64_t row = static_cast<int64_t>(out_w_) * depth_;
-    for (int32_t b = 0; b < batches_; ++b)
-      for (int32_t y0 = 0; y0 < in_h_; ++y0)
-        for (int32_t x0 = 0; x0 < in_w_; ++x0) {
-          const int32_t x1 = std::min(x0 + 1, in_w_ - 1);
-          const int32_t y1 = std::min(y0 + 1, in_h_ - 1);
-          float* o = out + ((static_cast<int64_t>(b) * out_h_ + 2 * y0) * out_w_ + 2 * x0) * depth_;
-          for (int32_t c = 0; c < depth_; ++c) {
-            const float v00 = in[offset(b, y0, x0) + c], v01 = in[offset(b, y0, x1) + c];
-            const float v10 = in[offset(b, y1, x0) + c], v11 = in[offset(b, y1, x1) + c];
-            o[c] = v00;
-            o[depth_ + c] = (v00 + v01) / 2;
-            const float bottom_left = (v00 + v10) / 2;
-            o[row + c] = bottom_left;
-            o[row + depth_ + c] = (bottom_left + (v01 + v11) / 2) / 2;
-          }
-        }
-  }
-
+  template <typename T>
   void run_float(const OpContext& ctx) const {
-    const float* in = ctx.in(0).as<float>();
-    float* out = ctx.out(0).as<float>();
+    const T* in = ctx.in(0).as<T>();
+    T* out = ctx.out(0).as<T>();
+    const float rounding = std::is_integral_v<T> ? 0.5f : 0.0f;
     const float hs = scale_float(in_h_, out_h_), ws = scale_float(in_w_, out_w_);
     for (int32_t b = 0; b < batches_; ++b)
       for (int32_t y = 0; y < out_h_; ++y) {
         float iy;
         int32_t y0, y1;
         interpolation_float(y, hs, half_, in_h_, &iy, &y0, &y1);
+        const float dy = iy - static_cast<float>(y0);
         for (int32_t x = 0; x < out_w_; ++x) {
           float ix;
           int32_t x0, x1;
           interpolation_float(x, ws, half_, in_w_, &ix, &x0, &x1);
-          const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
-          const float w[4] = {(1 - dy) * (1 - dx), (1 - dy) * dx, dy * (1 - dx), dy * dx};
-          const int64_t src[4] = {offset(b, y0, x0), offset(b, y0, x1), offset(b, y1, x0),
-                                  offset(b, y1, x1)};
-          float* o = out + ((static_cast<int64_t>(b) * out_h_ + y) * out_w_ + x) * depth_;
+          const float dx = ix - static_cast<float>(x0);
+          const T* p00 = in + offset(b, y0, x0);
+          const T* p10 = in + offset(b, y1, x0);
+          const T* p01 = in + offset(b, y0, x1);
+          const T* p11 = in + offset(b, y1, x1);
+          T* o = out + ((static_cast<int64_t>(b) * out_h_ + y) * out_w_ + x) * depth_;
           for (int32_t c = 0; c < depth_; ++c) {
-            float acc = 0.0f;
-            for (int k = 0; k < 4; ++k) acc += in[src[k] + c] * w[k];
-            o[c] = acc;
-          }
-        }
-      }
-  }
-
-  void run_uint8(const OpContext& ctx) const {
-    const uint8_t* in = ctx.in(0).data;
-    uint8_t* out = ctx.out(0).data;
-    const float hs = scale_float(in_h_, out_h_), ws = scale_float(in_w_, out_w_);
-    for (int32_t b = 0; b < batches_; ++b)
-      for (int32_t y = 0; y < out_h_; ++y) {
-        float iy;
-        int32_t y0, y1;
-        interpolation_float(y, hs, half_, in_h_, &iy, &y0, &y1);
-        for (int32_t x = 0; x < out_w_; ++x) {
-          float ix;
-          int32_t x0, x1;
-          interpolation_float(x, ws, half_, in_w_, &ix, &x0, &x1);
-          const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
-          const float w0 = (1 - dy) * (1 - dx), w1 = (1 - dy) * dx, w2 = dy * (1 - dx),
-                      w3 = dy * dx;
-          const uint8_t* p0 = in + offset(b, y0, x0);
-          const uint8_t* p1 = in + offset(b, y0, x1);
-          const uint8_t* p2 = in + offset(b, y1, x0);
-          const uint8_t* p3 = in + offset(b, y1, x1);
-          uint8_t* o = out + ((static_cast<int64_t>(b) * out_h_ + y) * out_w_ + x) * depth_;
-          for (int32_t c = 0; c < depth_; ++c) {
-            const float v = static_cast<float>(p0[c]) * w0 + static_cast<float>(p1[c]) * w1 +
-                            static_cast<float>(p2[c]) * w2 + static_cast<float>(p3[c]) * w3 + 0.5f;
-            o[c] = static_cast<uint8_t>(v);
+            // Left to right, as written in LiteRT: (v * wy) * wx, then the four sums in order.
+            const float v = static_cast<float>(p00[c]) * (1 - dy) * (1 - dx) +
+                            static_cast<float>(p10[c]) * dy * (1 - dx) +
+                            static_cast<float>(p01[c]) * (1 - dy) * dx +
+                            static_cast<float>(p11[c]) * dy * dx + rounding;
+            o[c] = static_cast<T>(v);
           }
         }
       }

@@ -76,8 +76,8 @@ class SoftmaxReference : public Kernel {
       for (int32_t j = 1; j < depth_; ++j) max = std::max(max, x[j]);
       float sum = 0.0f;
       for (int32_t j = 0; j < depth_; ++j) sum += std::exp((x[j] - max) * beta_);
-      const float inv = 1.0f / sum;  // TFLite scales by the inverse rather than dividing
-      for (int32_t j = 0; j < depth_; ++j) y[j] = std::exp((x[j] - max) * beta_) * inv;
+      // LiteRT's reference kernel divides (its optimized one scales by the inverse).
+      for (int32_t j = 0; j < depth_; ++j) y[j] = std::exp((x[j] - max) * beta_) / sum;
     }
   }
 
