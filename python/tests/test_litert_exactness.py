@@ -154,3 +154,35 @@ def test_zoo_exports(name, size, kernels, resolver, tmp_path):
     m = tpulab.model_from_bytes(tpulab.model_to_bytes(tpulab.zoo.build(name, input=size)), name)
     rng = np.random.default_rng(9)
     assert_same(m, [[random_input(t.shape, t.dtype, rng) for t in m.inputs]], kernels, resolver, name, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1_0.25_128_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"])
+def test_every_intermediate_tensor_equals_litert(models, name):
+    """Interpreter(preserve_all_tensors=True).get_tensor gives every op's output as LiteRT's
+    experimental_preserve_all_tensors does: the tool that located each kernel difference."""
+    path = models / name
+    model = tpulab.load(path)
+    ours = tpulab.Interpreter(model, kernels="reference", preserve_all_tensors=True)
+    theirs = litert.Interpreter(model_path=str(path), num_threads=1, experimental_preserve_all_tensors=True,
+                                experimental_op_resolver_type=Resolver.BUILTIN_REF)
+    theirs.allocate_tensors()
+    d = theirs.get_input_details()[0]
+    x = random_input(d["shape"], d["dtype"], np.random.default_rng(5))
+    theirs.set_tensor(d["index"], x)
+    theirs.invoke()
+    ours.invoke(x)
+    checked = 0
+    for op in model.ops:
+        for t in op.outputs:
+            np.testing.assert_array_equal(ours.get_tensor(t.index), theirs.get_tensor(t.index),
+                                          err_msg=f"{op.type} output {t.name}")
+            checked += 1
+    assert checked == len(model.ops) > 20
+    # Without preserve_all_tensors an intermediate's memory is reused: refused, not garbage.
+    plain = tpulab.Interpreter(model, kernels="reference")
+    plain.invoke(x)
+    with pytest.raises(tpulab.errors.UsageError, match="preserve_all_tensors"):
+        plain.get_tensor(model.ops[0].outputs[0].index)
+    np.testing.assert_array_equal(plain.get_tensor(model.outputs[0].index), ours.get_tensor(model.outputs[0].index))
+    with pytest.raises(tpulab.errors.UsageError):
+        plain.get_tensor(len(model.tensors))
