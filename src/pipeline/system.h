@@ -69,11 +69,15 @@ struct System {
   std::vector<size_t> pipelines_of(size_t model) const;
   // Whether a device holds stages of more than one pipeline.
   bool device_shared(size_t device) const;
+  // The stages a device serves, as "model/p<replica>/s<stage>", in pipeline order.
+  std::vector<std::string> stage_labels(size_t device) const;
 };
 
-// Simulated Edge TPUs of `platform` with each model's pipelines loaded. Throws UsageError when a
+// Simulated Edge TPUs of `platform` with each model's pipelines loaded. A name that repeats gets
+// "#2", "#3", ... so reports tell the models apart. Throws UsageError when a
 // pipeline has more segments than the platform has TPUs, when one model's replicas need more
-// TPUs than there are, for no models, K < 1 or P < 1, and whatever loading a segment throws.
+// TPUs than there are, for no models, a model without ops, K < 1 or P < 1, and whatever loading a
+// segment throws.
 System build_system(std::vector<ModelToRun> models, const device::Platform& platform,
                     const SystemOptions& opts);
 
