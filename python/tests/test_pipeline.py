@@ -253,7 +253,7 @@ def test_pipeline_misuse_raises(models, tmp_path):
         tpulab.pipeline(path, segments=0, timing_only=True)
     for bad in [dict(load="bursty"), dict(clock="wall"), dict(dispatch="random"), dict(strategy="magic"),
                 dict(segments=9), dict(segments=4, pipelines=3), dict(segments="4"), dict(requests=1.5),
-                dict(seed=-1)]:
+                dict(seed=-1), dict(seed=2**64), dict(in_flight=2**31), dict(requests=2**63)]:
         with pytest.raises(tpulab.UsageError):
             tpulab.pipeline(path, timing_only=True, **bad)
     plan = tpulab.segment(path, 2)

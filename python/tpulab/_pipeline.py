@@ -39,9 +39,12 @@ class TopologySweep(_Fields):
     (model, platform, clock and topologies [{pipelines, segments, starts, throughput_ips, ...}])."""
 
 
-def _int(value: Any, name: str) -> int:
+def _int(value: Any, name: str, bits: int = 32) -> int:
+    """An int the library's `bits`-bit field can hold (its own checks then bound the value)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise UsageError(f"{name} must be an int, not {type(value).__name__}")
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise UsageError(f"{name} is out of range: {value}")
     return value
 
 
@@ -64,11 +67,11 @@ def _model_arg(model: Any) -> Union[Model, str]:
 def _load(requests, load, rate, in_flight, seed, dispatch, queue_size, clock) -> dict:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)):
         raise UsageError(f"rate must be a number, not {type(rate).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"seed must be an int >= 0, not {seed!r}")
-    return dict(requests=_int(requests, "requests"), load=load or "", rate=float(rate),
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise UsageError(f"seed must be an int in [0, 2**64), not {seed!r}")
+    return dict(requests=_int(requests, "requests", 64), load=load or "", rate=float(rate),
                 in_flight=_int(in_flight, "in_flight"), seed=seed, dispatch=dispatch,
-                queue_size=_int(queue_size, "queue_size"), clock=clock)
+                queue_size=_int(queue_size, "queue_size", 64), clock=clock)
 
 
 def pipeline(
