@@ -12,7 +12,6 @@
 #include "bind.h"
 #include "common/error.h"
 #include "device/platform.h"
-#include "model/zoo/model_spec.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
 #include "pipeline/cpu_device.h"
@@ -32,16 +31,8 @@ using ModelArg = std::variant<Model, std::filesystem::path>;
 
 // Named as the CLI names it: the file's stem or the zoo model's name.
 pipeline::ModelToRun model_to_run(const ModelArg& arg) {
-  pipeline::ModelToRun m;
-  if (const auto* model = std::get_if<Model>(&arg)) {
-    m.graph = *model->graph;
-    m.name = stem_of(*model);
-  } else {
-    const std::string spec = std::get<std::filesystem::path>(arg).string();
-    m.graph = load_model(spec);
-    m.name = model_name(spec);
-  }
-  return m;
+  if (const auto* model = std::get_if<Model>(&arg)) return {stem_of(*model), *model->graph, {}};
+  return pipeline::model_to_run(std::get<std::filesystem::path>(arg).string());
 }
 
 size_t count_of(int64_t value, const char* field) {

@@ -18,9 +18,6 @@
 #include "common/json_text.h"
 #include "common/table.h"
 #include "device/platform.h"
-#include "model/tflite.h"
-#include "model/zoo/model_spec.h"
-#include "model/zoo/zoo.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
 #include "pipeline/report_json.h"
@@ -46,16 +43,6 @@ struct PipelineArgs {
   bool timing_only = false, json = false, topologies = false, csv = false;
   bool segments_given = false, pipelines_given = false;
 };
-
-// "zoo:NAME" builds the zoo model in memory (named NAME); anything else is a .tflite file named by
-// its stem.
-pipeline::ModelToRun model_to_run(const std::string& arg) {
-  pipeline::ModelToRun m;
-  m.graph = load_model(arg);
-  m.name = model_name(arg);
-  if (m.graph.main().ops.empty()) throw UsageError("the model has no ops", arg);
-  return m;
-}
 
 std::string ms(double v) { return fmt::format("{:.2f}", v); }
 
@@ -206,7 +193,7 @@ void run_pipeline(const PipelineArgs& a) {
 
   std::vector<pipeline::ModelToRun> models;
   for (const std::string& arg : a.models) {
-    pipeline::ModelToRun m = model_to_run(arg);
+    pipeline::ModelToRun m = pipeline::model_to_run(arg);
     if (!a.plan.empty()) m.starts = partition::read_plan_starts(a.plan, m.graph);
     models.push_back(std::move(m));
   }

@@ -6,10 +6,17 @@
 #include <set>
 
 #include "common/error.h"
+#include "model/zoo/model_spec.h"
 #include "partition/segment.h"
 #include "pipeline/sim_edgetpu.h"
 
 namespace tpulab::pipeline {
+
+ModelToRun model_to_run(const std::string& spec) {
+  ModelToRun m{model_name(spec), load_model(spec), {}};
+  if (m.graph.main().ops.empty()) throw UsageError("the model has no ops", spec);
+  return m;
+}
 
 std::vector<size_t> System::pipelines_of(size_t model) const {
   std::vector<size_t> out;

@@ -31,6 +31,11 @@ struct ModelToRun {
   std::vector<int32_t> starts;
 };
 
+// A model as users name one (a .tflite path, or "zoo:NAME": see model/zoo/model_spec.h), named
+// as reports call it (the file's stem, or the zoo name). Throws what loading throws, and
+// UsageError for a model without ops.
+ModelToRun model_to_run(const std::string& spec);
+
 struct SystemOptions {
   int segments = 1;   // K: segments per pipeline (ignored for a model with explicit starts)
   int pipelines = 1;  // P: replicas of each model's pipeline

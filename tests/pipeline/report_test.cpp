@@ -12,6 +12,7 @@
 #include "pipeline/runtime.h"
 #include "pipeline/topology_sweep.h"
 #include "pipeline/workload.h"
+#include "testing/testing.h"
 
 namespace tpulab::pipeline {
 namespace {
@@ -163,6 +164,19 @@ TEST(Workload, RateIsForOpenLoopsAndInFlightForTheClosedOne) {
   EXPECT_EQ(field_of_error(open), "rate");
   open.rate_ips = std::numeric_limits<double>::infinity();
   EXPECT_EQ(field_of_error(open), "rate");
+}
+
+TEST(ModelToRun, NamedAsReportsCallIt) {
+  const ModelToRun zoo = model_to_run("zoo:mobilenet_v1");
+  EXPECT_EQ(zoo.name, "mobilenet_v1");
+  EXPECT_FALSE(zoo.graph.main().ops.empty());
+  EXPECT_TRUE(zoo.starts.empty());
+  EXPECT_THROW(model_to_run("zoo:no_such_net"), UsageError);
+  EXPECT_THROW(model_to_run("/no/such/dir/model.tflite"), IoError);
+  TPULAB_REQUIRE_SHARED();
+  const std::string path =
+      (testing::shared_dir() / "models" / "mobilenet_v1_0.25_128_quant.tflite").string();
+  EXPECT_EQ(model_to_run(path).name, "mobilenet_v1_0.25_128_quant");
 }
 
 TEST(BuildSystem, AModelWithoutOpsIsAUsageError) {
