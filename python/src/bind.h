@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "model/graph.h"
 
@@ -32,9 +33,17 @@ pyb::object to_python(const nlohmann::json& j);
 // The numpy dtype of a tensor element type (UnsupportedError for strings, resources, int4, ...).
 pyb::dtype numpy_dtype(DType t, const std::string& where);
 
+// `value` as a C-contiguous array (a view, or a copy) after checking it is a numpy array of
+// exactly `dtype` and `shape`; UsageError naming `where` otherwise.
+pyb::array checked_array(pyb::handle value, DType dtype, const std::vector<int32_t>& shape,
+                         const std::string& where);
+// The name reports give a model: its file's stem, or its name when built in memory.
+std::string stem_of(const Model& m);
+
 void bind_errors(pyb::module_& m);
 void bind_model(pyb::module_& m);
 void bind_engine(pyb::module_& m);
 void bind_device(pyb::module_& m);
+void bind_pipeline(pyb::module_& m);
 
 }  // namespace tpulab::py

@@ -30,10 +30,6 @@ device::CalibratedProfile profile_of(const std::optional<std::filesystem::path>&
                       : device::builtin_profile();
 }
 
-std::string stem_of(const Model& m) {
-  return m.path.empty() ? m.name : std::filesystem::path(m.path).stem().string();
-}
-
 struct PyPlan {
   Model model;
   device::Platform platform;
@@ -93,6 +89,10 @@ PyPlan segment(const Model& model, int k, const std::string& strategy, const Pla
 }
 
 }  // namespace
+
+std::string stem_of(const Model& m) {
+  return m.path.empty() ? m.name : std::filesystem::path(m.path).stem().string();
+}
 
 void bind_device(pyb::module_& m) {
   pyb::class_<device::Platform>(m, "Platform",

@@ -18,12 +18,6 @@ namespace tpulab::py {
 
 namespace {
 
-std::string shape_text(pyb::ssize_t ndim, const pyb::ssize_t* dims) {
-  std::string s = "[";
-  for (pyb::ssize_t i = 0; i < ndim; ++i) s += (i ? "," : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
 std::optional<engine::PixelNormalization> normalization(std::optional<float> mean,
                                                         std::optional<float> std,
                                                         const std::string& where) {
@@ -187,29 +181,7 @@ class Interpreter {
   void set_input(engine::Interpreter& in, size_t i, pyb::handle value) {
     const engine::TensorRef& t = in.input(i);
     const std::string where = fmt::format("input {} '{}' of {}", i, in.input_name(i), name_);
-    const std::string want = fmt::format("{} {}", dtype_name(t.dtype), shape_string(t.shape));
-    if (!pyb::isinstance<pyb::array>(value))
-      throw UsageError(
-          fmt::format("expected a numpy array ({}), got {}", want,
-                      pyb::str(pyb::type::handle_of(value).attr("__name__")).cast<std::string>()),
-          where);
-    auto a = pyb::reinterpret_borrow<pyb::array>(value);
-    const pyb::dtype dt = numpy_dtype(t.dtype, where);
-    bool same_shape = static_cast<size_t>(a.ndim()) == t.shape.size();
-    for (size_t d = 0; same_shape && d < t.shape.size(); ++d)
-      same_shape = a.shape(static_cast<pyb::ssize_t>(d)) == t.shape[d];
-    if (!a.dtype().is(dt) && !a.dtype().equal(dt))
-      throw UsageError(
-          fmt::format("expected {}, got a {} array of shape {}", want,
-                      pyb::str(a.dtype()).cast<std::string>(), shape_text(a.ndim(), a.shape())),
-          where);
-    if (!same_shape)
-      throw UsageError(fmt::format("expected {}, got an array of shape {}", want,
-                                   shape_text(a.ndim(), a.shape())),
-                       where);
-    // A C-contiguous view, or copy, of the caller's array.
-    auto c = pyb::array::ensure(a, pyb::array::c_style);
-    if (!c) throw pyb::error_already_set();
+    const pyb::array c = checked_array(value, t.dtype, t.shape, where);
     const std::span<uint8_t> dst = in.input_bytes(i);
     if (static_cast<size_t>(c.nbytes()) != dst.size())
       throw UsageError(fmt::format("expected {} bytes, got {}", dst.size(), c.nbytes()), where);

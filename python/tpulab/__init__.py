@@ -46,6 +46,8 @@ from ._tpulab import (
 )
 from ._tpulab import segment as _segment
 from ._tpulab import simulate_dict as _simulate_dict
+from ._tpulab import PipelinedRunner
+from ._pipeline import PipelineReport, TopologySweep, pipeline, topologies
 from . import zoo
 
 __version__ = "0.1.0"
@@ -139,3 +141,4 @@ __all__ = [
     "Platform", "platforms", "load_platform", "load_platform_file", "parse_platform", "platform_toml",
     "Simulation", "simulate", "Plan", "segment",
 ]
+__all__ += ["PipelineReport", "TopologySweep", "pipeline", "topologies", "PipelinedRunner"]

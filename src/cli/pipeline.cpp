@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
-#include <set>
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
@@ -19,9 +18,6 @@
 #include "common/json_text.h"
 #include "common/table.h"
 #include "device/platform.h"
-#include "model/tflite.h"
-#include "model/zoo/model_spec.h"
-#include "model/zoo/zoo.h"
 #include "partition/plan_files.h"
 #include "partition/strategy.h"
 #include "pipeline/report_json.h"
@@ -48,27 +44,15 @@ struct PipelineArgs {
   bool segments_given = false, pipelines_given = false;
 };
 
-// "zoo:NAME" builds the zoo model in memory (named NAME); anything else is a .tflite file named by
-// its stem.
-pipeline::ModelToRun model_to_run(const std::string& arg) {
-  pipeline::ModelToRun m;
-  m.graph = load_model(arg);
-  m.name = model_name(arg);
-  if (m.graph.main().ops.empty()) throw UsageError("the model has no ops", arg);
-  return m;
-}
-
 std::string ms(double v) { return fmt::format("{:.2f}", v); }
 
-std::string load_description(const pipeline::RunReport& r, const nlohmann::json& j) {
+std::string load_description(const pipeline::RunReport& r) {
   const pipeline::Workload& w = r.workload;
   std::string s = fmt::format("{} requests per model, ", w.requests);
   switch (w.kind) {
-    case pipeline::LoadKind::kClosed: {
-      const auto in_flight = j["models"].at(0).value("in_flight", 0);
-      return s + fmt::format("closed loop ({} in flight{})", in_flight,
+    case pipeline::LoadKind::kClosed:
+      return s + fmt::format("closed loop ({} in flight{})", r.models.at(0).in_flight,
                              r.models.size() > 1 ? " per model" : "");
-    }
     case pipeline::LoadKind::kPoisson:
       return s + fmt::format("poisson arrivals at {:g}/s per model", w.rate_ips);
     case pipeline::LoadKind::kPeriodic:
@@ -77,25 +61,20 @@ std::string load_description(const pipeline::RunReport& r, const nlohmann::json&
   return s;
 }
 
-void print_report(const pipeline::RunReport& r, const pipeline::System& sys,
-                  const PipelineArgs& a) {
-  const nlohmann::json j = pipeline::run_report_to_json(r, sys);
+void print_report(const pipeline::RunReport& r, const PipelineArgs& a) {
   std::vector<std::string> names;
-  for (const auto& m : sys.models) names.push_back(m.name);
-  const int k = sys.models.front().plan.segments();
-  const size_t p = sys.pipelines_of(0).size();
-  bool shared = false;
-  for (size_t d = 0; d < sys.devices.size(); ++d) shared = shared || sys.device_shared(d);
+  for (const auto& m : r.models) names.push_back(m.name);
+  const pipeline::ModelReport& first = r.models.front();
+  const int k = first.segments, p = first.pipelines;
+  const bool shared = r.any_device_shared();
   fmt::print("{} on {} ({} TPUs): {}{} pipeline{} x {} segment{} ({}){}\n", fmt::join(names, ", "),
-             sys.platform.name, sys.platform.tpus,
-             names.size() > 1 ? fmt::format("{} models x ", names.size()) : "", p,
-             p == 1 ? "" : "s", k, k == 1 ? "" : "s",
-             a.plan.empty() ? partition::strategy_name(sys.models.front().plan.strategy)
-                            : "plan " + a.plan,
+             r.platform, r.tpus, names.size() > 1 ? fmt::format("{} models x ", names.size()) : "",
+             p, p == 1 ? "" : "s", k, k == 1 ? "" : "s",
+             a.plan.empty() ? partition::strategy_name(first.strategy) : "plan " + a.plan,
              shared ? ", TPUs shared between models" : "");
   fmt::print("{} clock{}, {} dispatch; {}\n", pipeline::clock_kind_name(r.clock),
-             sys.timing_only ? " (timing only)" : "", pipeline::dispatch_name(r.dispatch),
-             load_description(r, j));
+             r.timing_only ? " (timing only)" : "", pipeline::dispatch_name(r.dispatch),
+             load_description(r));
 
   TextTable models(
       {"model", "requests", "throughput/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms"});
@@ -109,25 +88,21 @@ void print_report(const pipeline::RunReport& r, const pipeline::System& sys,
   TextTable devices(
       {"device", "stages", "invokes", "utilization %", "switches", "switch ms", "energy mJ"});
   devices.right_align({2, 3, 4, 5, 6});
-  for (size_t d = 0; d < r.devices.size(); ++d) {
-    const auto& dr = r.devices[d];
-    std::vector<std::string> stages;
-    for (const auto& s : j["devices"][d]["stages"]) stages.push_back(s.get<std::string>());
-    devices.add({dr.name, stages.empty() ? "-" : fmt::format("{}", fmt::join(stages, " ")),
+  for (const auto& dr : r.devices) {
+    devices.add({dr.name, dr.stages.empty() ? "-" : fmt::format("{}", fmt::join(dr.stages, " ")),
                  std::to_string(dr.invokes), fmt::format("{:.1f}", 100 * dr.utilization),
                  std::to_string(dr.switches), ms(dr.switch_ms),
                  fmt::format("{:.1f}", dr.energy_mj)});
   }
   std::cout << "\n" << devices.str() << "\n";
 
-  const double ratio =
-      r.analytic_throughput_ips > 0 ? r.throughput_ips / r.analytic_throughput_ips : 0;
   fmt::print(
       "throughput {:.1f} inferences/s; device model {:.1f}/s{} (ratio {:.3f}); {:.3f} mJ per "
       "inference; shared host link {:.1f} % busy; {} requests in {:.1f} ms {}, {:.0f} ms wall\n",
-      r.throughput_ips, r.analytic_throughput_ips, shared ? " without model switches" : "", ratio,
-      r.energy_per_inference_mj, 100 * r.shared_link_utilization, r.requests, r.duration_ms,
-      r.clock == pipeline::ClockKind::kVirtual ? "modeled" : "measured", r.wall_ms);
+      r.throughput_ips, r.analytic_throughput_ips, shared ? " without model switches" : "",
+      r.device_model_ratio(), r.energy_per_inference_mj, 100 * r.shared_link_utilization,
+      r.requests, r.duration_ms, r.clock == pipeline::ClockKind::kVirtual ? "modeled" : "measured",
+      r.wall_ms);
 }
 
 // --topologies: every P x K = TPUs split of the card, one row each; CSV rows are printed as each
@@ -149,49 +124,28 @@ void run_sweep(const pipeline::ModelToRun& model, const device::Platform& pf,
                r.shared_link_utilization, r.requests);
     std::fflush(stdout);
   };
-  const auto runs =
+  const pipeline::TopologySweep sweep =
       pipeline::sweep_topologies(model, pf, so, w, ro, [&](const pipeline::TopologyRun& t) {
         if (a.csv) csv_row(t);
       });
   if (a.csv) return;
   if (a.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& t : runs) {
-      nlohmann::json row = {
-          {"pipelines", t.pipelines}, {"segments", t.segments}, {"starts", t.starts}};
-      // The per-run report without the per-device detail keeps the array readable.
-      const pipeline::RunReport& r = t.report;
-      row["throughput_ips"] = r.throughput_ips;
-      row["analytic_throughput_ips"] = r.analytic_throughput_ips;
-      row["latency_ms"] = pipeline::latency_to_json(r.latency_ms);
-      row["energy_per_inference_mj"] = r.energy_per_inference_mj;
-      row["shared_link_utilization"] = r.shared_link_utilization;
-      row["requests"] = r.requests;
-      j.push_back(std::move(row));
-    }
-    std::cout << json_text(nlohmann::json{{"model", model.name},
-                                          {"platform", pf.name},
-                                          {"clock", pipeline::clock_kind_name(ro.clock)},
-                                          {"topologies", j}})
-              << "\n";
+    std::cout << json_text(pipeline::topology_sweep_to_json(sweep)) << "\n";
     return;
   }
-  fmt::print("{} on {} ({} TPUs), every equal topology; {} clock{}, {} requests\n", model.name,
-             pf.name, pf.tpus, pipeline::clock_kind_name(ro.clock),
-             so.timing_only ? " (timing only)" : "", w.requests);
+  fmt::print("{} on {} ({} TPUs), every equal topology; {} clock{}, {} requests\n", sweep.model,
+             sweep.platform, sweep.tpus, pipeline::clock_kind_name(sweep.clock),
+             sweep.timing_only ? " (timing only)" : "", sweep.requests);
   TextTable t({"topology", "throughput/s", "device model/s", "ratio", "p50 ms", "p99 ms",
                "mJ/inference", "link %"});
   t.right_align({1, 2, 3, 4, 5, 6, 7});
-  for (const auto& run : runs) {
+  for (const auto& run : sweep.runs) {
     const pipeline::RunReport& r = run.report;
     t.add({fmt::format("{}x{}", run.pipelines, run.segments),
            fmt::format("{:.1f}", r.throughput_ips),
            fmt::format("{:.1f}", r.analytic_throughput_ips),
-           fmt::format("{:.3f}", r.analytic_throughput_ips > 0
-                                     ? r.throughput_ips / r.analytic_throughput_ips
-                                     : 0.0),
-           ms(r.latency_ms.p50), ms(r.latency_ms.p99),
-           fmt::format("{:.2f}", r.energy_per_inference_mj),
+           fmt::format("{:.3f}", r.device_model_ratio()), ms(r.latency_ms.p50),
+           ms(r.latency_ms.p99), fmt::format("{:.2f}", r.energy_per_inference_mj),
            fmt::format("{:.1f}", 100 * r.shared_link_utilization)});
   }
   std::cout << t.str();
@@ -205,10 +159,7 @@ void run_pipeline(const PipelineArgs& a) {
   ro.dispatch = pipeline::parse_dispatch(a.dispatch);
   ro.queue_size = static_cast<size_t>(a.queue_size);
   pipeline::Workload w;
-  // An arrival rate without a load kind means independent clients.
-  w.kind = !a.load.empty() ? pipeline::parse_load_kind(a.load)
-           : a.rate > 0    ? pipeline::LoadKind::kPoisson
-                           : pipeline::LoadKind::kClosed;
+  w.kind = pipeline::load_kind_or_default(a.load, a.rate);
   w.requests = a.requests;
   w.in_flight = a.in_flight;
   w.rate_ips = a.rate;
@@ -241,13 +192,8 @@ void run_pipeline(const PipelineArgs& a) {
   const device::Platform pf = load_platform(a.platform);
 
   std::vector<pipeline::ModelToRun> models;
-  std::set<std::string> used;
   for (const std::string& arg : a.models) {
-    pipeline::ModelToRun m = model_to_run(arg);
-    // The same model twice gets a distinct name, so reports tell the two apart.
-    const std::string base = m.name;
-    for (int i = 2; used.contains(m.name); ++i) m.name = fmt::format("{}#{}", base, i);
-    used.insert(m.name);
+    pipeline::ModelToRun m = pipeline::model_to_run(arg);
     if (!a.plan.empty()) m.starts = partition::read_plan_starts(a.plan, m.graph);
     models.push_back(std::move(m));
   }
@@ -281,10 +227,10 @@ void run_pipeline(const PipelineArgs& a) {
     throw;
   }
   if (a.json) {
-    std::cout << json_text(pipeline::run_report_to_json(r, sys)) << "\n";
+    std::cout << json_text(pipeline::run_report_to_json(r)) << "\n";
     return;
   }
-  print_report(r, sys, a);
+  print_report(r, a);
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ PipelinedRunner::PipelinedRunner(std::vector<StageBinding> stages, RunnerOptions
   for (size_t s = 0; s < stages_.size(); ++s) workers_.emplace_back([this, s] { work(s); });
 }
 
+void PipelinedRunner::stop() { stop_all(); }
+
 PipelinedRunner::~PipelinedRunner() {
   stop_all();
   for (std::thread& w : workers_) w.join();

@@ -82,6 +82,11 @@ class PipelinedRunner {
   // failed stage's error once the results finished before it are popped.
   std::optional<PipelineOutput> pop();
 
+  // Stops the workers now, dropping work in flight: push() and pop() calls blocked on other
+  // threads return (pop() may still hand out a result already finished), and later ones throw
+  // UsageError. The destructor stops too; stop() lets another thread end a blocked caller first.
+  void stop();
+
   // Tensors push() needs and pop() returns.
   const std::vector<std::string>& input_names() const { return routing_.input_names; }
   const std::vector<std::string>& output_names() const { return routing_.output_names; }

@@ -105,6 +105,15 @@ int closed_loop_in_flight(const System& system, const Workload& workload, size_t
   return static_cast<int>(2 * stages);
 }
 
+bool RunReport::any_device_shared() const {
+  return std::any_of(devices.begin(), devices.end(),
+                     [](const DeviceReport& d) { return d.shared; });
+}
+
+double RunReport::device_model_ratio() const {
+  return analytic_throughput_ips > 0 ? throughput_ips / analytic_throughput_ips : 0;
+}
+
 RunReport run(System& system, const Workload& workload, const RunOptions& opts) {
   check_workload(workload);
   const auto wall_start = std::chrono::steady_clock::now();
@@ -121,6 +130,9 @@ RunReport run(System& system, const Workload& workload, const RunOptions& opts) 
   r.invocations = t.invocations;
   r.duration_ms = t.last_done_ms - t.first_arrival_ms;
   r.analytic_throughput_ips = analytic_throughput_ips(system);
+  r.platform = system.platform.name;
+  r.tpus = system.platform.tpus;
+  r.timing_only = system.timing_only;
 
   const size_t models = system.models.size();
   for (size_t m = 0; m < models; ++m) {
@@ -129,6 +141,14 @@ RunReport run(System& system, const Workload& workload, const RunOptions& opts) 
     mr.requests = t.latency_ms[m].count();
     mr.throughput_ips = t.done_ms[m].ips();
     mr.latency_ms = t.latency_ms[m].summary();
+    const ModelPipelines& info = system.models[m];
+    mr.segments = info.plan.segments();
+    mr.pipelines = static_cast<int>(system.pipelines_of(m).size());
+    mr.starts = info.starts;
+    mr.strategy = info.plan.strategy;
+    mr.bottleneck_ms = info.plan.simulation.bottleneck_ms;
+    if (workload.kind == LoadKind::kClosed)
+      mr.in_flight = closed_loop_in_flight(system, workload, m);
     r.requests += mr.requests;
     r.models.push_back(std::move(mr));
   }
@@ -141,6 +161,8 @@ RunReport run(System& system, const Workload& workload, const RunOptions& opts) 
     dr.utilization = r.duration_ms > 0 ? dr.busy_ms / r.duration_ms : 0;
     dr.energy_mj += system.devices[d]->idle_power_w() * idle_ms;  // W x ms = mJ
     r.energy_mj += dr.energy_mj;
+    dr.shared = system.device_shared(d);
+    dr.stages = system.stage_labels(d);
     r.devices.push_back(std::move(dr));
   }
   r.energy_per_inference_mj = r.requests > 0 ? r.energy_mj / static_cast<double>(r.requests) : 0;

@@ -57,6 +57,13 @@ struct ModelReport {
   int64_t requests = 0;
   double throughput_ips = 0;
   LatencySummary latency_ms;
+  // How the system ran it.
+  int segments = 0;             // K
+  int pipelines = 0;            // P
+  std::vector<int32_t> starts;  // the cut points used
+  partition::Strategy strategy = partition::Strategy::kOptimal;
+  double bottleneck_ms = 0;  // the device model's slowest stage
+  int in_flight = 0;         // closed loop: requests kept outstanding (0 for open loops)
 };
 
 struct DeviceReport {
@@ -66,7 +73,9 @@ struct DeviceReport {
   double utilization = 0;  // busy / duration
   int64_t switches = 0;    // parameter-cache reloads
   double switch_ms = 0;
-  double energy_mj = 0;  // invokes plus idle power while not busy
+  double energy_mj = 0;             // invokes plus idle power while not busy
+  bool shared = false;              // holds stages of several pipelines
+  std::vector<std::string> stages;  // what it serves (System::stage_labels)
 };
 
 struct RunReport {
@@ -85,8 +94,16 @@ struct RunReport {
   double shared_link_utilization = 0;
   double analytic_throughput_ips = 0;  // the device model's figure (analytic_throughput_ips)
   double wall_ms = 0;                  // how long the run took
+  std::string platform;                // the system's platform name
+  int tpus = 0;
+  bool timing_only = false;
   std::vector<ModelReport> models;
   std::vector<DeviceReport> devices;
+
+  // Whether any device holds stages of several pipelines (model switches can occur).
+  bool any_device_shared() const;
+  // Measured over the device model's throughput (0 without a device-model figure).
+  double device_model_ratio() const;
 };
 
 // Requests a closed loop keeps in flight for `model`: the workload's, or 2 per stage it runs on.

@@ -6,10 +6,17 @@
 #include <set>
 
 #include "common/error.h"
+#include "model/zoo/model_spec.h"
 #include "partition/segment.h"
 #include "pipeline/sim_edgetpu.h"
 
 namespace tpulab::pipeline {
+
+ModelToRun model_to_run(const std::string& spec) {
+  ModelToRun m{model_name(spec), load_model(spec), {}};
+  if (m.graph.main().ops.empty()) throw UsageError("the model has no ops", spec);
+  return m;
+}
 
 std::vector<size_t> System::pipelines_of(size_t model) const {
   std::vector<size_t> out;
@@ -25,11 +32,29 @@ bool System::device_shared(size_t device) const {
   return users > 1;
 }
 
+std::vector<std::string> System::stage_labels(size_t device) const {
+  std::vector<std::string> labels;
+  std::vector<size_t> replica(models.size(), 0);
+  for (const Pipeline& pipe : pipelines) {
+    const size_t p = replica[pipe.model]++;
+    for (size_t s = 0; s < pipe.devices.size(); ++s)
+      if (pipe.devices[s] == device)
+        labels.push_back(fmt::format("{}/p{}/s{}", models[pipe.model].name, p, s));
+  }
+  return labels;
+}
+
 System build_system(std::vector<ModelToRun> models, const device::Platform& platform,
                     const SystemOptions& opts) {
   if (models.empty()) throw UsageError("no model to run", "pipeline");
   if (opts.segments < 1) throw FieldError("segments", "segments must be at least 1");
   if (opts.pipelines < 1) throw FieldError("pipelines", "pipelines must be at least 1");
+  std::set<std::string> used;
+  for (ModelToRun& model : models) {
+    const std::string base = model.name;
+    for (int i = 2; used.contains(model.name); ++i) model.name = fmt::format("{}#{}", base, i);
+    used.insert(model.name);
+  }
   System sys;
   sys.platform = platform;
   sys.timing_only = opts.timing_only;
@@ -42,6 +67,7 @@ System build_system(std::vector<ModelToRun> models, const device::Platform& plat
   size_t slot = 0;  // next stage slot; slot % tpus is its TPU
   for (size_t m = 0; m < models.size(); ++m) {
     ModelToRun& model = models[m];
+    if (model.graph.main().ops.empty()) throw UsageError("the model has no ops", model.name);
     const int k = model.starts.empty() ? opts.segments : static_cast<int>(model.starts.size()) + 1;
     if (k > platform.tpus)
       throw UsageError(fmt::format("{} segments need {} Edge TPUs but platform {} has {}", k, k,

@@ -31,6 +31,11 @@ struct ModelToRun {
   std::vector<int32_t> starts;
 };
 
+// A model as users name one (a .tflite path, or "zoo:NAME": see model/zoo/model_spec.h), named
+// as reports call it (the file's stem, or the zoo name). Throws what loading throws, and
+// UsageError for a model without ops.
+ModelToRun model_to_run(const std::string& spec);
+
 struct SystemOptions {
   int segments = 1;   // K: segments per pipeline (ignored for a model with explicit starts)
   int pipelines = 1;  // P: replicas of each model's pipeline
@@ -69,11 +74,15 @@ struct System {
   std::vector<size_t> pipelines_of(size_t model) const;
   // Whether a device holds stages of more than one pipeline.
   bool device_shared(size_t device) const;
+  // The stages a device serves, as "model/p<replica>/s<stage>", in pipeline order.
+  std::vector<std::string> stage_labels(size_t device) const;
 };
 
-// Simulated Edge TPUs of `platform` with each model's pipelines loaded. Throws UsageError when a
+// Simulated Edge TPUs of `platform` with each model's pipelines loaded. A name that repeats gets
+// "#2", "#3", ... so reports tell the models apart. Throws UsageError when a
 // pipeline has more segments than the platform has TPUs, when one model's replicas need more
-// TPUs than there are, for no models, K < 1 or P < 1, and whatever loading a segment throws.
+// TPUs than there are, for no models, a model without ops, K < 1 or P < 1, and whatever loading a
+// segment throws.
 System build_system(std::vector<ModelToRun> models, const device::Platform& platform,
                     const SystemOptions& opts);
 

@@ -1,5 +1,7 @@
 #include "pipeline/topology_sweep.h"
 
+#include "common/error.h"
+
 namespace tpulab::pipeline {
 
 std::vector<std::pair<int, int>> equal_topologies(int tpus) {
@@ -9,12 +11,15 @@ std::vector<std::pair<int, int>> equal_topologies(int tpus) {
   return out;
 }
 
-std::vector<TopologyRun> sweep_topologies(
-    const ModelToRun& model, const device::Platform& platform, const SystemOptions& base,
-    const Workload& workload, const RunOptions& opts,
-    const std::function<void(const TopologyRun&)>& on_result) {
+TopologySweep sweep_topologies(const ModelToRun& model, const device::Platform& platform,
+                               const SystemOptions& base, const Workload& workload,
+                               const RunOptions& opts,
+                               const std::function<void(const TopologyRun&)>& on_result) {
   const auto ops = static_cast<int>(model.graph.main().ops.size());
-  std::vector<TopologyRun> runs;
+  if (ops == 0) throw UsageError("the model has no ops", model.name);
+  TopologySweep sweep{model.name, platform.name,    platform.tpus,
+                      opts.clock, base.timing_only, workload.requests,
+                      {}};
   for (const auto& [p, k] : equal_topologies(platform.tpus)) {
     if (k > ops) continue;
     SystemOptions so = base;
@@ -27,9 +32,9 @@ std::vector<TopologyRun> sweep_topologies(
     t.starts = sys.models[0].starts;
     t.report = run(sys, workload, opts);
     if (on_result) on_result(t);
-    runs.push_back(std::move(t));
+    sweep.runs.push_back(std::move(t));
   }
-  return runs;
+  return sweep;
 }
 
 }  // namespace tpulab::pipeline

@@ -1,5 +1,6 @@
 #include "pipeline/workload.h"
 
+#include <cmath>
 #include <random>
 
 #include "common/error.h"
@@ -25,12 +26,26 @@ std::string load_kind_name(LoadKind kind) {
   return "?";
 }
 
+LoadKind load_kind_or_default(const std::string& name, double rate_ips) {
+  if (!name.empty()) return parse_load_kind(name);
+  return rate_ips > 0 ? LoadKind::kPoisson : LoadKind::kClosed;
+}
+
 void check_workload(const Workload& w) {
   if (w.requests < 1) throw FieldError("requests", "requests must be at least 1");
   if (w.in_flight < 0) throw FieldError("in_flight", "in-flight requests must not be negative");
+  if (std::isinf(w.rate_ips)) throw FieldError("rate", "the arrival rate must be finite");
   if (w.kind != LoadKind::kClosed && !(w.rate_ips > 0))
     throw FieldError(
         "rate", "an open-loop load (" + load_kind_name(w.kind) + ") needs an arrival rate above 0");
+  if (w.kind == LoadKind::kClosed && w.rate_ips != 0)
+    throw FieldError("rate",
+                     "an arrival rate is for open loops (poisson, periodic); a closed loop issues "
+                     "a request whenever one completes");
+  if (w.kind != LoadKind::kClosed && w.in_flight != 0)
+    throw FieldError("in_flight",
+                     "in-flight requests are for the closed loop; open loops issue requests at "
+                     "their rate");
 }
 
 Arrivals::Arrivals(const Workload& w, size_t model)

@@ -26,7 +26,13 @@ struct Workload {
   uint64_t seed = 1;        // poisson
 };
 
-// Throws UsageError for requests < 1, a negative in_flight, or an open loop without a rate > 0.
+// The load a user means by `name` ("closed", "poisson", "periodic"; UsageError otherwise), or
+// without one by a rate: an arrival rate alone means independent clients (poisson), no rate a
+// closed loop.
+LoadKind load_kind_or_default(const std::string& name, double rate_ips);
+
+// Throws FieldError for requests < 1, a negative in_flight, an open loop without a rate > 0, an
+// infinite rate, a rate on a closed loop, or an in_flight on an open loop.
 void check_workload(const Workload& w);
 
 // The arrival times in ms from 0 of an open-loop workload's requests for model `model`, one at a

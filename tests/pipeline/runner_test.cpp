@@ -121,6 +121,27 @@ TEST(PipelinedRunner, DestroyingARunningPipelineJoinsItsWorkers) {
   SUCCEED();
 }
 
+TEST(PipelinedRunner, StopEndsAPopBlockedOnAnotherThread) {
+  Gate gate;
+  FakeDevice a("a", {"x"}, {"h"}), b("b", {"h"}, {"y"});
+  a.before_invoke = [&](int64_t) { gate.wait(); };
+  PipelinedRunner runner({{&a, 0}, {&b, 0}});
+  runner.push(one("x", 0));
+  std::atomic<bool> popped{false};
+  std::thread consumer([&] {
+    // Stage a is stuck, so nothing can come out: only stop() ends this wait.
+    EXPECT_THROW(runner.pop(), UsageError);
+    popped = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(popped);
+  runner.stop();
+  consumer.join();
+  EXPECT_TRUE(popped);
+  EXPECT_THROW(runner.push(one("x", 1)), UsageError);
+  gate.open();  // let stage a return so the destructor can join it
+}
+
 TEST(PipelinedRunner, FullQueuesBlockTheProducer) {
   // Stage a is stuck: it holds request 0, the size-1 queue before it holds request 1, so the
   // third push must wait until a moves on.
