@@ -6,4 +6,5 @@ PYBIND11_MODULE(_tpulab, m) {
   tpulab::py::bind_model(m);
   tpulab::py::bind_engine(m);
   tpulab::py::bind_device(m);
+  tpulab::py::bind_power(m);
 }

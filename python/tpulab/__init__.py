@@ -47,6 +47,7 @@ from ._tpulab import (
 from ._tpulab import segment as _segment
 from ._tpulab import simulate_dict as _simulate_dict
 from . import zoo
+from . import power
 
 __version__ = "0.1.0"
 
@@ -138,4 +139,5 @@ __all__ = [
     "Interpreter", "evaluate",
     "Platform", "platforms", "load_platform", "load_platform_file", "parse_platform", "platform_toml",
     "Simulation", "simulate", "Plan", "segment",
+    "power",
 ]
