@@ -3,6 +3,7 @@
 // PowerSensor emulator.
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -109,8 +110,21 @@ SharedTrace record(PySource& s, double duration, uint64_t samples,
     o.format = parse_format(format, o.out);
   }
   s.used = true;
-  pyb::gil_scoped_release release;
-  pw::RecordResult r = pw::record(source, o);
+  // Ctrl-C: Python's handler runs when the recording loop checks for signals (with the GIL);
+  // the recording then stops cleanly (the file is complete) and KeyboardInterrupt is raised.
+  std::atomic<bool> interrupted{false};
+  o.interrupt = &interrupted;
+  o.progress_interval_s = 0.1;
+  o.progress = [&interrupted](const pw::State&, const pw::SourceStats&) {
+    pyb::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) interrupted = true;
+  };
+  pw::RecordResult r;
+  {
+    pyb::gil_scoped_release release;
+    r = pw::record(source, o);
+  }
+  if (interrupted) throw pyb::error_already_set();
   return std::make_shared<pw::Trace>(std::move(r.trace));
 }
 

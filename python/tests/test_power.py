@@ -3,6 +3,9 @@ summary, energy per inference on the simulated Edge TPU (= the CLI's JSON), misu
 
 import json
 import os
+import signal
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -76,6 +79,20 @@ def test_measure_equals_cli_json(models, cli):
     assert py["model"] == str(path) and py["device"] == "sim-edgetpu"
     sim = tpulab.simulate(path, platform="pcie-1x")
     assert py["device_model"]["joules_per_inference"] * 1e3 == pytest.approx(sim.energy_mj, rel=1e-12)
+
+
+def test_ctrl_c_stops_a_recording_cleanly_and_keeps_the_file(board, tmp_path):
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            power.record(board.spec, duration=60, out=tmp_path / "run.csv")
+    finally:
+        timer.cancel()
+    assert time.monotonic() - t0 < 10
+    t = power.read_trace(tmp_path / "run.csv")
+    assert len(t) > 1000 and t.summary()["average_watts"] == pytest.approx(24.0, abs=0.3)
 
 
 def test_emulator_is_a_context_manager_giving_its_device(tmp_path):

@@ -50,7 +50,8 @@ def record(
     for `duration` seconds or `samples` samples (whichever comes first; a sim source may also run
     to its end), and returns the Trace. With `out`, the samples also go to that trace file as they
     arrive ('csv' or 'dump' format; default from the extension). timeout: seconds to wait for the
-    first sample. The GIL is released while recording."""
+    first sample. The GIL is released while recording. Ctrl-C stops the recording cleanly (`out`
+    keeps every sample up to then) and raises KeyboardInterrupt."""
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
         raise UsageError(f"samples must be an int >= 0, not {samples!r}")
     if isinstance(source, str):

@@ -161,27 +161,8 @@ void run_record(const RecordArgs& a) {
   const double joules = pw::joules(r.first, r.last);
   const auto& channels = source->info().channels;
   if (a.json) {
-    json j;
+    json j = pw::to_json(r, source->info());
     j["trace"] = a.out;
-    j["source"] = {{"kind", source->info().kind},
-                   {"where", source->info().where},
-                   {"detail", source->info().detail}};
-    j["ended_by"] = r.ended_by;
-    j["samples"] = r.samples_written;
-    j["seconds"] = secs;
-    j["joules"] = joules;
-    j["average_watts"] = secs > 0 ? joules / secs : 0.0;
-    j["peak_watts"] = r.peak_power_w;
-    json chans = json::array();
-    for (size_t c = 0; c < channels.size(); ++c)
-      chans.push_back({{"name", channels[c].name},
-                       {"joules", pw::joules(r.first, r.last, static_cast<int>(c))},
-                       {"average_watts", pw::watts(r.first, r.last, static_cast<int>(c))}});
-    j["channels"] = chans;
-    j["between_markers"] = pw::to_json(r.intervals);
-    j["skipped_bytes"] = r.stats.skipped_bytes;
-    j["discarded_frames"] = r.stats.discarded_frames;
-    if (r.command_status >= 0) j["command_status"] = r.command_status;
     fmt::print("{}\n", json_text(j));
   } else {
     fmt::print("trace     {} ({} samples)\n", a.out, r.samples_written);

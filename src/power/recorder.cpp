@@ -242,4 +242,28 @@ RecordResult record(PowerSource& source, const RecordOptions& options) {
   }
 }
 
+nlohmann::json to_json(const RecordResult& r, const SourceInfo& source) {
+  const double secs = seconds(r.first, r.last);
+  const double total_j = joules(r.first, r.last);
+  nlohmann::json j;
+  j["source"] = {{"kind", source.kind}, {"where", source.where}, {"detail", source.detail}};
+  j["ended_by"] = r.ended_by;
+  j["samples"] = r.samples_written;
+  j["seconds"] = secs;
+  j["joules"] = total_j;
+  j["average_watts"] = secs > 0 ? total_j / secs : 0.0;
+  j["peak_watts"] = r.peak_power_w;
+  nlohmann::json channels = nlohmann::json::array();
+  for (size_t c = 0; c < source.channels.size(); ++c)
+    channels.push_back({{"name", source.channels[c].name},
+                        {"joules", joules(r.first, r.last, static_cast<int>(c))},
+                        {"average_watts", watts(r.first, r.last, static_cast<int>(c))}});
+  j["channels"] = channels;
+  j["between_markers"] = to_json(r.intervals);
+  j["skipped_bytes"] = r.stats.skipped_bytes;
+  j["discarded_frames"] = r.stats.discarded_frames;
+  if (r.command_status >= 0) j["command_status"] = r.command_status;
+  return j;
+}
+
 }  // namespace tpulab::power

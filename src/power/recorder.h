@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,5 +45,11 @@ struct RecordResult {
 // fails or the command cannot be started; the trace file keeps every sample taken up to then
 // either way. UsageError (naming the field) for out-of-range options.
 RecordResult record(PowerSource& source, const RecordOptions& options);
+
+// What `tpulab power record --json` prints of a recording of `source` (all but the trace's path):
+// source, ended_by, samples, seconds, joules, average_watts, peak_watts, channels (name,
+// joules, average_watts), between_markers, skipped_bytes, discarded_frames, and command_status
+// when a command ran.
+nlohmann::json to_json(const RecordResult& result, const SourceInfo& source);
 
 }  // namespace tpulab::power

@@ -123,6 +123,14 @@ TEST(Recorder, InMemoryOnlyNeedsNoFileButSomewhereToKeepTheSamples) {
   EXPECT_EQ(r.trace.rows.size(), r.samples_written);
   EXPECT_NEAR(r.trace.rows.back().total_energy_j - r.trace.rows[0].total_energy_j,
               joules(r.first, r.last), 1e-12);
+  // 0.05 s at 2 W, as `power record --json` reports it.
+  const nlohmann::json j = to_json(r, source.info());
+  EXPECT_EQ(j["ended_by"], "end of source");
+  EXPECT_EQ(j["samples"], r.trace.rows.size());
+  EXPECT_NEAR(j["joules"].get<double>(), 0.1, 2 * 2.0 / 10000);
+  EXPECT_EQ(j["channels"][0]["name"], "tpu0");
+  EXPECT_EQ(j["channels"][0]["joules"], j["joules"]);
+  EXPECT_FALSE(j.contains("command_status"));
   SimSource other(t, {10000, 100.0});
   EXPECT_THROW(record(other, RecordOptions{}), UsageError);
   RecordOptions negative;
