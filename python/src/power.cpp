@@ -367,7 +367,14 @@ void bind_power(pyb::module_& m) {
            pyb::arg("idle_amps") = 0.5, pyb::arg("volts") = 12.0, pyb::arg("period") = 0.1,
            pyb::arg("duty") = 0.5, pyb::arg("noise") = 1.0, pyb::arg("seed") = 1,
            pyb::arg("marker_delay") = 0, pyb::arg("corrupt") = 0.0,
-           pyb::arg("zero_offset_mv") = 0.0)
+           pyb::arg("zero_offset_mv") = 0.0,
+           "Opens the pseudo-terminal (not streaming yet: start() or `with`). The options are "
+           "tpulab-psemu's: ps2 (a PowerSensor2 instead), rate (frames/s; default 20000, 8600 "
+           "with ps2), pairs, waveform ('constant', 'square' or a CSV file to replay), amps, "
+           "idle_amps, volts, period (s), duty, noise (ADC levels), seed, marker_delay (frames "
+           "in flight before a marked one), corrupt (probability per frame of garbage bytes), "
+           "zero_offset_mv (an uncalibrated current zero). UsageError for values a board cannot "
+           "measure, FormatError for a malformed waveform file.")
       .def_property_readonly(
           "device_path", [](const PyEmulator& e) { return e.get().device_path(); },
           "The pseudo-terminal the emulated board is on (what /dev/ttyACM0 is for hardware).")
