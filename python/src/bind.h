@@ -45,5 +45,6 @@ void bind_model(pyb::module_& m);
 void bind_engine(pyb::module_& m);
 void bind_device(pyb::module_& m);
 void bind_pipeline(pyb::module_& m);
+void bind_power(pyb::module_& m);
 
 }  // namespace tpulab::py

@@ -34,3 +34,17 @@ def test_split_and_simulate():
     m = tpulab.zoo.build("mobilenet_v2")
     s4 = tpulab.simulate(m, platform="asus-8x-pcie", plan=tpulab.segment(m, 4, strategy="params"))
     assert float(rows[3][1]) == round(s4.throughput_ips, 1)
+
+
+def test_measure_energy(models):
+    path = models / "mobilenet_v1_0.25_128_quant.tflite"
+    out = run(REPO / "examples/measure_energy.py", path, "--platforms", "usb3-1x", "pcie-1x", "--requests", 10)
+    lines = out.strip().splitlines()
+    assert "2000 samples" in lines[0]
+    assert abs(float(lines[0].split(", ")[-1].split()[0]) - 24.0) < 0.5
+    rows = {l.split()[0]: l.split() for l in lines[-2:]}
+    for platform in ("usb3-1x", "pcie-1x"):
+        predicted = tpulab.simulate(path, platform=platform).energy_mj
+        assert float(rows[platform][2]) == round(predicted, 4)
+        # Metered within 1% of what the device model predicts.
+        assert abs(float(rows[platform][1]) - predicted) <= 0.01 * predicted + 1e-4

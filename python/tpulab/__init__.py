@@ -49,6 +49,7 @@ from ._tpulab import simulate_dict as _simulate_dict
 from ._tpulab import PipelinedRunner
 from ._pipeline import PipelineReport, TopologySweep, pipeline, topologies
 from . import zoo
+from . import power
 
 __version__ = "0.1.0"
 
@@ -140,5 +141,6 @@ __all__ = [
     "Interpreter", "evaluate",
     "Platform", "platforms", "load_platform", "load_platform_file", "parse_platform", "platform_toml",
     "Simulation", "simulate", "Plan", "segment",
+    "power",
 ]
 __all__ += ["PipelineReport", "TopologySweep", "pipeline", "topologies", "PipelinedRunner"]

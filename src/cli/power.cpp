@@ -103,6 +103,16 @@ std::string describe(const pw::SourceInfo& info) {
                      info.detail.empty() ? "" : " (" + info.detail + ")");
 }
 
+// The energy between consecutive markers, as a table after a blank line (nothing without any).
+void print_intervals(const std::vector<pw::MarkerInterval>& intervals) {
+  if (intervals.empty()) return;
+  fmt::print("\n{:<8} {:>10} {:>10} {:>12} {:>12}\n", "markers", "start (s)", "seconds",
+             "energy (J)", "average (W)");
+  for (const auto& m : intervals)
+    fmt::print("{} -> {}   {:>10.4f} {:>10.4f} {:>12.4f} {:>12.4f}\n", m.from, m.to, m.start_s,
+               m.seconds, m.joules, m.watts);
+}
+
 // ---- record ---------------------------------------------------------------------------
 
 struct RecordArgs {
@@ -151,35 +161,8 @@ void run_record(const RecordArgs& a) {
   const double joules = pw::joules(r.first, r.last);
   const auto& channels = source->info().channels;
   if (a.json) {
-    json j;
+    json j = pw::to_json(r, source->info());
     j["trace"] = a.out;
-    j["source"] = {{"kind", source->info().kind},
-                   {"where", source->info().where},
-                   {"detail", source->info().detail}};
-    j["ended_by"] = r.ended_by;
-    j["samples"] = r.samples_written;
-    j["seconds"] = secs;
-    j["joules"] = joules;
-    j["average_watts"] = secs > 0 ? joules / secs : 0.0;
-    j["peak_watts"] = r.peak_power_w;
-    json chans = json::array();
-    for (size_t c = 0; c < channels.size(); ++c)
-      chans.push_back({{"name", channels[c].name},
-                       {"joules", pw::joules(r.first, r.last, static_cast<int>(c))},
-                       {"average_watts", pw::watts(r.first, r.last, static_cast<int>(c))}});
-    j["channels"] = chans;
-    json marks = json::array();
-    for (const auto& m : r.intervals)
-      marks.push_back({{"from", std::string(1, m.from)},
-                       {"to", std::string(1, m.to)},
-                       {"start_s", m.start_s},
-                       {"seconds", m.seconds},
-                       {"joules", m.joules},
-                       {"watts", m.watts}});
-    j["between_markers"] = marks;
-    j["skipped_bytes"] = r.stats.skipped_bytes;
-    j["discarded_frames"] = r.stats.discarded_frames;
-    if (r.command_status >= 0) j["command_status"] = r.command_status;
     fmt::print("{}\n", json_text(j));
   } else {
     fmt::print("trace     {} ({} samples)\n", a.out, r.samples_written);
@@ -195,13 +178,7 @@ void run_record(const RecordArgs& a) {
                    pw::joules(r.first, r.last, static_cast<int>(c)),
                    pw::watts(r.first, r.last, static_cast<int>(c)));
     }
-    if (!r.intervals.empty()) {
-      fmt::print("\n{:<8} {:>10} {:>10} {:>12} {:>12}\n", "markers", "start (s)", "seconds",
-                 "energy (J)", "average (W)");
-      for (const auto& m : r.intervals)
-        fmt::print("{} -> {}   {:>10.4f} {:>10.4f} {:>12.4f} {:>12.4f}\n", m.from, m.to, m.start_s,
-                   m.seconds, m.joules, m.watts);
-    }
+    print_intervals(r.intervals);
     if (r.stats.skipped_bytes || r.stats.discarded_frames)
       fmt::print("\nstream    {} corrupt bytes skipped, {} frames discarded\n",
                  r.stats.skipped_bytes, r.stats.discarded_frames);
@@ -389,42 +366,16 @@ void run_config(const ConfigArgs& a) {
 // ---- summary / sensors ----------------------------------------------------------------
 
 void run_summary(const std::string& path, bool json_out) {
-  const pw::Trace t = pw::read_trace(path);
-  if (t.rows.empty()) throw Error("the trace has no samples", path);
-  const double secs = t.rows.back().time_s - t.rows.front().time_s;
-  const double joules = t.rows.back().total_energy_j - t.rows.front().total_energy_j;
-  double peak = 0;
-  for (const auto& r : t.rows) peak = std::max(peak, r.total_power_w);
-  const auto markers = pw::trace_markers(t);
-  const auto intervals = pw::intervals_between(markers);
+  const pw::TraceSummary s = pw::summarize(pw::read_trace(path), path);
   if (json_out) {
-    json marks = json::array();
-    for (const auto& m : intervals)
-      marks.push_back({{"from", std::string(1, m.from)},
-                       {"to", std::string(1, m.to)},
-                       {"start_s", m.start_s},
-                       {"seconds", m.seconds},
-                       {"joules", m.joules},
-                       {"watts", m.watts}});
-    fmt::print("{}\n", json_text(json{{"samples", t.rows.size()},
-                                      {"seconds", secs},
-                                      {"joules", joules},
-                                      {"average_watts", secs > 0 ? joules / secs : 0.0},
-                                      {"peak_watts", peak},
-                                      {"between_markers", marks}}));
+    fmt::print("{}\n", json_text(pw::to_json(s)));
     return;
   }
   fmt::print(
       "samples   {}\nduration  {:.4f} s\nenergy    {:.4f} J\naverage   {:.4f} W\npeak      "
       "{:.4f} W\n",
-      t.rows.size(), secs, joules, secs > 0 ? joules / secs : 0.0, peak);
-  if (!intervals.empty()) {
-    fmt::print("\n{:<8} {:>10} {:>10} {:>12} {:>12}\n", "markers", "start (s)", "seconds",
-               "energy (J)", "average (W)");
-    for (const auto& m : intervals)
-      fmt::print("{} -> {}   {:>10.4f} {:>10.4f} {:>12.4f} {:>12.4f}\n", m.from, m.to, m.start_s,
-                 m.seconds, m.joules, m.watts);
-  }
+      s.samples, s.seconds, s.joules, s.average_w(), s.peak_w);
+  print_intervals(s.between_markers);
 }
 
 void run_sensors(bool json_out) {

@@ -1,6 +1,7 @@
 // tpulab power measure --source SPEC MODEL.tflite --device cpu|sim-edgetpu [--requests N]
 //                      [--warmup N] [--baseline S] [--platform NAME] [--json]
-// Thin: measuring is power::measure, the simulated Edge TPU's timeline power::edgetpu_run.
+// Thin: measuring is power::measure, the simulated Edge TPU's chain
+// power::measure_simulated_edgetpu.
 #if defined(TPULAB_HAVE_POWER) && defined(TPULAB_HAVE_ENGINE) && defined(TPULAB_HAVE_DEVICE)
 
 #include <fmt/format.h>
@@ -8,20 +9,18 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "common/error.h"
 #include "common/json_text.h"
-#include "device/edgetpu/cost.h"
 #include "device/platform.h"
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 #include "model/tflite.h"
 #include "model/zoo/model_spec.h"
-#include "power/edgetpu_timeline.h"
+#include "power/edgetpu_measure.h"
 #include "power/measure.h"
 #include "power/open_source.h"
 #include "power/sim_source.h"
@@ -32,9 +31,6 @@ namespace {
 
 namespace pw = tpulab::power;
 using nlohmann::json;
-
-// Inferences between the markers (and before them): ten million is hours of any model.
-constexpr int kMaxRequests = 10'000'000;
 
 struct MeasureArgs {
   std::string source;
@@ -52,52 +48,30 @@ struct MeasureArgs {
   bool json = false;
 };
 
-struct Prediction {  // what the device model says (sim-edgetpu only)
-  double energy_j, latency_s, idle_w;
-};
-
 void print(const MeasureArgs& a, const pw::Measurement& m, const pw::SourceInfo& info,
-           const std::optional<Prediction>& prediction) {
+           const pw::EdgeTpuMeasurement* edgetpu) {
   if (a.json) {
-    json j{{"model", a.model},
-           {"device", a.device},
-           {"source", {{"kind", info.kind}, {"where", info.where}}},
-           {"requests", m.requests},
-           {"warmup", a.warmup},
-           {"baseline_seconds", m.baseline_s},
-           {"baseline_watts", m.baseline_w},
-           {"seconds", m.seconds},
-           {"joules", m.joules},
-           {"net_joules", m.net_joules},
-           {"ms_per_inference", m.seconds_per_inference() * 1e3},
-           {"joules_per_inference", m.joules_per_inference()},
-           {"net_joules_per_inference", m.net_joules_per_inference()},
-           {"average_watts", m.average_w()},
-           {"net_average_watts", m.net_average_w()},
-           {"peak_watts", m.peak_w},
-           {"samples", m.samples}};
-    if (prediction)
-      j["device_model"] = {{"platform", a.platform},
-                           {"joules_per_inference", prediction->energy_j},
-                           {"ms_per_inference", prediction->latency_s * 1e3},
-                           {"idle_watts", prediction->idle_w}};
+    json j = edgetpu ? pw::to_json(*edgetpu) : pw::to_json(m);
+    if (!edgetpu) j["source"] = {{"kind", info.kind}, {"where", info.where}};
+    j["model"] = a.model;
+    j["device"] = a.device;
     fmt::print("{}\n", json_text(j));
     return;
   }
   fmt::print("model      {} on {}\n", a.model, a.device);
   fmt::print("source     {} {}\n", info.kind, info.where);
   fmt::print("baseline   {:.4f} W over {:.3f} s\n", m.baseline_w, m.baseline_s);
-  fmt::print("requests   {} ({} warm-up before)\n\n", m.requests, a.warmup);
+  fmt::print("requests   {} ({} warm-up before)\n\n", m.requests, m.warmup);
   fmt::print("{:<22} {:>14} {:>14}\n", "", "measured", "minus idle");
   fmt::print("{:<22} {:>14.6f} {:>14.6f}\n", "energy/inference (mJ)",
              m.joules_per_inference() * 1e3, m.net_joules_per_inference() * 1e3);
   fmt::print("{:<22} {:>14.4f} {:>14.4f}\n", "average power (W)", m.average_w(), m.net_average_w());
   fmt::print("{:<22} {:>14.4f} {:>14.4f}\n", "peak power (W)", m.peak_w, m.peak_w - m.baseline_w);
   fmt::print("{:<22} {:>14.4f}\n", "time/inference (ms)", m.seconds_per_inference() * 1e3);
-  if (prediction)
+  if (edgetpu)
     fmt::print("\ndevice model ({}): {:.6f} mJ, {:.4f} ms per inference, idle {:.4f} W\n",
-               a.platform, prediction->energy_j * 1e3, prediction->latency_s * 1e3,
-               prediction->idle_w);
+               edgetpu->platform, edgetpu->predicted_joules_per_inference * 1e3,
+               edgetpu->predicted_seconds_per_inference * 1e3, edgetpu->idle_w);
 }
 
 void run_measure(const MeasureArgs& a) {
@@ -114,18 +88,9 @@ void run_measure(const MeasureArgs& a) {
           "--device sim-edgetpu has no hardware to meter: use --source sim (its power comes "
           "from the device model)",
           a.source);
-    const device::Platform pf = device::load_platform(a.platform);
-    const auto n = static_cast<int32_t>(graph.main().ops.size());
-    if (n == 0) throw UsageError("the model has no ops", a.model);
-    const device::Simulation sim = device::simulate(graph, {{0, n}}, pf);
-    pw::EdgeTpuRunPlan plan;
-    plan.baseline_s = a.baseline_s;
-    plan.requests = a.warmup + a.requests;
-    const pw::EdgeTpuRun run = pw::edgetpu_run(sim.placements[0], sim.costs[0], pf, plan);
-    pw::SimSource source(run.timeline, {a.sim_rate_hz, a.sim_speed}, "sim-edgetpu:" + pf.name);
-    const pw::Measurement m =
-        pw::measure(source, pw::replay_requests(source, run, a.sim_rate_hz, mo.timeout_s), mo);
-    print(a, m, source.info(), Prediction{run.energy_j, run.latency_s, run.idle_w});
+    const pw::EdgeTpuMeasurement r = pw::measure_simulated_edgetpu(
+        graph, device::load_platform(a.platform), {mo, a.sim_rate_hz, a.sim_speed});
+    print(a, r.measured, r.source, &r);
     return;
   }
 
@@ -144,7 +109,7 @@ void run_measure(const MeasureArgs& a) {
                          {engine::KernelSet::kOptimized, &pool});
   const pw::Measurement m = pw::measure(
       *source, [&in] { in.invoke(); }, mo);
-  print(a, m, source->info(), std::nullopt);
+  print(a, m, source->info(), nullptr);
 }
 
 }  // namespace
@@ -164,10 +129,10 @@ void add_power_measure_command(CLI::App* power) {
       ->check(CLI::IsMember({"cpu", "sim-edgetpu"}));
   cmd->add_option("--requests", a->requests, "Inferences between the markers")
       ->capture_default_str()
-      ->check(whole_number(1, kMaxRequests));
+      ->check(whole_number(1, pw::kMaxRequests));
   cmd->add_option("--warmup", a->warmup, "Inferences before the first marker (model loading)")
       ->capture_default_str()
-      ->check(whole_number(0, kMaxRequests));
+      ->check(whole_number(0, pw::kMaxRequests));
   cmd->add_option("--baseline", a->baseline_s, "Seconds of idle measured first")
       ->capture_default_str()
       ->check(real_number(0, pw::kMaxDurationS));

@@ -75,12 +75,18 @@ struct StopOnExit {
 
 }  // namespace
 
-Measurement measure(PowerSource& source, const std::function<void()>& infer,
-                    const MeasureOptions& o) {
-  if (o.requests < 1) throw UsageError("requests must be >= 1", "measure");
-  if (o.warmup < 0) throw UsageError("warmup must be >= 0", "measure");
+void check_measure_options(const MeasureOptions& o) {
+  if (o.requests < 1 || o.requests > kMaxRequests)
+    throw UsageError(fmt::format("requests must be >= 1 and <= {}", kMaxRequests), "measure");
+  if (o.warmup < 0 || o.warmup > kMaxRequests)
+    throw UsageError(fmt::format("warmup must be >= 0 and <= {}", kMaxRequests), "measure");
   check_option(o.baseline_s, 0, kMaxDurationS, false, "baseline_s", "measure");
   check_option(o.timeout_s, 0, kMaxTimeoutS, true, "timeout_s", "measure");
+}
+
+Measurement measure(PowerSource& source, const std::function<void()>& infer,
+                    const MeasureOptions& o) {
+  check_measure_options(o);
 
   auto window = std::make_shared<WindowSink>();
   source.add_sink(window);
@@ -92,6 +98,7 @@ Measurement measure(PowerSource& source, const std::function<void()>& infer,
 
   Measurement m;
   m.requests = o.requests;
+  m.warmup = o.warmup;
   if (o.baseline_s > 0) {
     const State first = source.read();
     const State last =
@@ -117,6 +124,23 @@ Measurement measure(PowerSource& source, const std::function<void()>& infer,
   m.peak_w = window->peak_w();
   m.samples = window->samples();
   return m;
+}
+
+nlohmann::json to_json(const Measurement& m) {
+  return {{"requests", m.requests},
+          {"warmup", m.warmup},
+          {"baseline_seconds", m.baseline_s},
+          {"baseline_watts", m.baseline_w},
+          {"seconds", m.seconds},
+          {"joules", m.joules},
+          {"net_joules", m.net_joules},
+          {"ms_per_inference", m.seconds_per_inference() * 1e3},
+          {"joules_per_inference", m.joules_per_inference()},
+          {"net_joules_per_inference", m.net_joules_per_inference()},
+          {"average_watts", m.average_w()},
+          {"net_average_watts", m.net_average_w()},
+          {"peak_watts", m.peak_w},
+          {"samples", m.samples}};
 }
 
 }  // namespace tpulab::power

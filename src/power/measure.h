@@ -12,10 +12,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "power/source.h"
 
 namespace tpulab::power {
+
+// Inferences between the markers (and before them): ten million is hours of any model.
+inline constexpr int kMaxRequests = 10'000'000;
 
 struct MeasureOptions {
   double baseline_s = 1.0;  // idle time measured before any request, in the source's time
@@ -28,6 +32,7 @@ struct MeasureOptions {
 
 struct Measurement {
   int requests = 0;
+  int warmup = 0;
   double baseline_s = 0;  // measured idle time
   double baseline_w = 0;  // average idle power
   double seconds = 0;     // between the markers
@@ -43,10 +48,19 @@ struct Measurement {
   double seconds_per_inference() const { return requests > 0 ? seconds / requests : 0.0; }
 };
 
+// Throws UsageError naming the field that is out of range.
+void check_measure_options(const MeasureOptions& options);
+
 // Starts `source` (it must not be started yet; a sink is added to it), measures, stops it.
 // Throws UsageError for bad options, Error when the source gives no samples or markers within
 // timeout_s, and whatever the source or `infer` throws (the source is stopped first).
 Measurement measure(PowerSource& source, const std::function<void()>& infer,
                     const MeasureOptions& options = {});
+
+// The fields of `tpulab power measure --json` that a Measurement holds: requests, warmup,
+// baseline_seconds, baseline_watts, seconds, joules, net_joules, ms_per_inference,
+// joules_per_inference, net_joules_per_inference, average_watts, net_average_watts, peak_watts,
+// samples.
+nlohmann::json to_json(const Measurement& m);
 
 }  // namespace tpulab::power

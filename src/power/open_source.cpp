@@ -1,5 +1,9 @@
 #include "power/open_source.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
 #include "common/error.h"
 #include "power/hwmon.h"
 #include "power/powersensor2.h"
@@ -69,6 +73,24 @@ std::unique_ptr<PowerSource> open_source(const std::string& spec, const OpenOpti
   }
   SimOptions o{options.sim_rate_hz, options.sim_speed};
   return std::make_unique<SimSource>(read_timeline_csv(s.arg), o, s.arg);
+}
+
+std::vector<std::string> list_sources(const OpenOptions& options) {
+  std::vector<std::string> out;
+  try {
+    if (!find_rapl_zones(options.powercap_root).empty()) out.push_back("rapl");
+  } catch (const Error&) {
+    // No RAPL, or not readable: nothing to list.
+  }
+  for (const auto& d : list_hwmon_power_devices(options.hwmon_root))
+    out.push_back("hwmon:" + d.name);
+  std::vector<std::string> ports;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(options.dev_root, ec))
+    if (e.path().filename().string().starts_with("ttyACM")) ports.push_back(e.path().string());
+  std::sort(ports.begin(), ports.end());
+  for (const auto& p : ports) out.push_back("ps3:" + p);
+  return out;
 }
 
 }  // namespace tpulab::power

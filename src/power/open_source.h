@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "power/source.h"
 
@@ -23,8 +24,15 @@ struct OpenOptions {
   double sim_speed = 1.0;
   std::string powercap_root = "/sys/class/powercap";
   std::string hwmon_root = "/sys/class/hwmon";
+  std::string dev_root = "/dev";  // where list_sources() looks for serial ports
 };
 
 std::unique_ptr<PowerSource> open_source(const std::string& spec, const OpenOptions& options = {});
+
+// The specs open_source() may open on this machine, without opening any: "rapl" when RAPL is
+// readable, "hwmon:NAME" for each hwmon chip with power or energy readings, and
+// "ps3:/dev/ttyACMn" for each USB serial port (a PowerSensor3 is one; a PowerSensor2 is too,
+// opened as "ps2:"). A sim source needs a timeline file and is not listed.
+std::vector<std::string> list_sources(const OpenOptions& options = {});
 
 }  // namespace tpulab::power

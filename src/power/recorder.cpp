@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -70,8 +71,57 @@ class Child {
   int status_ = -1;
 };
 
-// Records into `writer` (a sink of `source`); record() handles the failures.
-RecordResult record_into(PowerSource& source, const RecordOptions& options, TraceWriter& writer) {
+// Passes the first `limit` samples (every sample without one) to the trace file and the trace in
+// memory, and keeps what the result says of them. Fed on the source's reader thread; read once
+// the source has stopped (taken() at any time).
+class RecordingSink final : public SampleSink {
+ public:
+  RecordingSink(std::shared_ptr<TraceWriter> writer, std::unique_ptr<TraceCollector> collector,
+                uint64_t limit)
+      : writer_(std::move(writer)), collector_(std::move(collector)), limit_(limit) {}
+
+  void on_sample(const Sample& s) override {
+    const uint64_t count = taken_.load(std::memory_order_relaxed);
+    if (limit_ > 0 && count >= limit_) return;
+    if (writer_) writer_->on_sample(s);
+    if (collector_) collector_->on_sample(s);
+    const double power = s.power_w();
+    if (count == 0) {
+      peak_w_ = power;
+      first_.time_s = s.time_s;
+      first_.samples = 1;
+      first_.channels.assign(s.channels.begin(), s.channels.end());
+    }
+    peak_w_ = std::max(peak_w_, power);
+    if (limit_ > 0) {
+      last_.time_s = s.time_s;
+      last_.samples = s.index + 1;
+      last_.channels.assign(s.channels.begin(), s.channels.end());
+    }
+    taken_.store(count + 1, std::memory_order_release);
+  }
+  void on_end(const std::string& error) override {
+    if (writer_) writer_->on_end(error);
+  }
+
+  uint64_t taken() const { return taken_.load(std::memory_order_acquire); }
+  TraceWriter* writer() const { return writer_.get(); }
+  TraceCollector* collector() const { return collector_.get(); }
+  const State& first() const { return first_; }
+  const State& last() const { return last_; }  // with a limit only
+  double peak_w() const { return peak_w_; }
+
+ private:
+  std::shared_ptr<TraceWriter> writer_;
+  std::unique_ptr<TraceCollector> collector_;
+  uint64_t limit_;
+  std::atomic<uint64_t> taken_{0};
+  State first_, last_;
+  double peak_w_ = 0;
+};
+
+// Records into `sink` (a sink of `source`); record() handles the failures.
+RecordResult record_into(PowerSource& source, const RecordOptions& options, RecordingSink& sink) {
   RecordResult result;
   source.start();
   if (!source.wait_for_samples(1, options.source_timeout_s)) {
@@ -108,6 +158,10 @@ RecordResult record_into(PowerSource& source, const RecordOptions& options, Trac
       result.ended_by = "command";
       break;
     }
+    if (options.max_samples > 0 && sink.taken() >= options.max_samples) {
+      result.ended_by = "samples";
+      break;
+    }
     if (options.duration_s > 0 &&
         std::chrono::duration<double>(Clock::now() - start).count() >= options.duration_s) {
       result.ended_by = "duration";
@@ -134,35 +188,46 @@ RecordResult record_into(PowerSource& source, const RecordOptions& options, Trac
   }
   source.stop();
   source.read();  // a failure while stopping is still a failure
-  writer.close();
-  result.last = source.read();
+  if (sink.writer()) sink.writer()->close();
+  const bool limited = options.max_samples > 0 && sink.taken() >= options.max_samples;
+  result.last = limited ? sink.last() : source.read();
   // The trace's first sample, not the first read: a fast source may be a few samples on.
-  if (writer.samples_written() > 0) result.first = writer.first_state();
+  if (sink.taken() > 0) result.first = sink.first();
   result.stats = source.stats();
   result.markers = source.markers();
+  // Markers on samples past the limit are not in the trace.
+  if (limited)
+    std::erase_if(result.markers, [&](const Marker& m) { return m.sample >= result.last.samples; });
   result.intervals = intervals_between(result.markers);
-  result.peak_power_w = writer.peak_power_w();
-  result.samples_written = writer.samples_written();
+  result.peak_power_w = sink.peak_w();
+  result.samples_written = sink.taken();
+  if (sink.collector()) result.trace = sink.collector()->take();
   return result;
 }
 
 }  // namespace
 
 RecordResult record(PowerSource& source, const RecordOptions& options) {
-  if (options.out.empty()) throw UsageError("no trace file given", "record");
+  if (options.out.empty() && !options.keep_samples)
+    throw UsageError("no trace file given", "record");
   check_option(options.duration_s, 0, kMaxDurationS, false, "duration_s", "record");
   check_option(options.progress_interval_s, 0, kMaxTimeoutS, true, "progress_interval_s", "record");
   check_option(options.source_timeout_s, 0, kMaxTimeoutS, true, "source_timeout_s", "record");
-  auto writer = std::make_shared<TraceWriter>(
-      options.out, source.info(), options.format.value_or(trace_format_for(options.out)));
-  source.add_sink(writer);
+  std::shared_ptr<TraceWriter> writer;
+  if (!options.out.empty())
+    writer = std::make_shared<TraceWriter>(options.out, source.info(),
+                                           options.format.value_or(trace_format_for(options.out)));
+  auto sink = std::make_shared<RecordingSink>(
+      writer, options.keep_samples ? std::make_unique<TraceCollector>(source.info()) : nullptr,
+      options.max_samples);
+  source.add_sink(sink);
   try {
-    return record_into(source, options, *writer);
+    return record_into(source, options, *sink);
   } catch (const Error& e) {
     // The reader is joined and the samples so far become the trace; unless the trace itself
     // is what failed (its errors name it), in which case nothing is left of it.
     source.stop();
-    if (e.where() == options.out) throw;
+    if (!writer || e.where() == options.out) throw;
     try {
       writer->close();
     } catch (const Error& close_error) {
@@ -175,6 +240,30 @@ RecordResult record(PowerSource& source, const RecordOptions& options) {
     source.stop();
     throw;  // the writer's destructor keeps what was recorded
   }
+}
+
+nlohmann::json to_json(const RecordResult& r, const SourceInfo& source) {
+  const double secs = seconds(r.first, r.last);
+  const double total_j = joules(r.first, r.last);
+  nlohmann::json j;
+  j["source"] = {{"kind", source.kind}, {"where", source.where}, {"detail", source.detail}};
+  j["ended_by"] = r.ended_by;
+  j["samples"] = r.samples_written;
+  j["seconds"] = secs;
+  j["joules"] = total_j;
+  j["average_watts"] = secs > 0 ? total_j / secs : 0.0;
+  j["peak_watts"] = r.peak_power_w;
+  nlohmann::json channels = nlohmann::json::array();
+  for (size_t c = 0; c < source.channels.size(); ++c)
+    channels.push_back({{"name", source.channels[c].name},
+                        {"joules", joules(r.first, r.last, static_cast<int>(c))},
+                        {"average_watts", watts(r.first, r.last, static_cast<int>(c))}});
+  j["channels"] = channels;
+  j["between_markers"] = to_json(r.intervals);
+  j["skipped_bytes"] = r.stats.skipped_bytes;
+  j["discarded_frames"] = r.stats.discarded_frames;
+  if (r.command_status >= 0) j["command_status"] = r.command_status;
+  return j;
 }
 
 }  // namespace tpulab::power

@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <map>
-#include <sstream>
 
+#include "common/csv.h"
 #include "common/error.h"
 #include "common/file_io.h"
 
@@ -85,64 +84,32 @@ double PowerTimeline::energy_to(size_t device, double t) const {
          p.watts * std::clamp(t - p.start_s, 0.0, p.duration_s);
 }
 
-namespace {
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, ',')) {
-    auto b = field.find_first_not_of(" \t\r");
-    auto e = field.find_last_not_of(" \t\r");
-    out.push_back(b == std::string::npos ? "" : field.substr(b, e - b + 1));
-  }
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-
-double parse_number(const std::string& s, const std::string& column, const std::string& where) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size())
-    throw FormatError("column " + column + ": '" + s + "' is not a number", where);
-  if (!std::isfinite(v))
-    throw FormatError("column " + column + ": '" + s + "' is not a finite number", where);
-  return v;
-}
-
-}  // namespace
-
 PowerTimeline read_timeline_csv(const std::string& path) {
   return parse_timeline_csv(read_text_file(path, file_limits::kTable, "timeline"), path);
 }
 
 PowerTimeline parse_timeline_csv(const std::string& text, const std::string& path) {
-  std::istringstream in(text);
+  const csv::Table table = csv::parse(
+      text, path, {.separator = ',', .skip_comments = true, .skip_blank = true, .trim = true});
+  if (table.rows.empty()) throw FormatError("the timeline is empty", path);
+  const auto& header = table.rows[0].fields;
+  if (header.size() < 4 || header[0] != "device" || header[1] != "start_s" ||
+      header[2] != "duration_s" || header[3] != "watts")
+    throw FormatError("expected the header device,start_s,duration_s,watts,state",
+                      table.where(table.rows[0]));
   PowerTimeline t;
-  std::string line;
-  int line_no = 0;
-  bool header_seen = false;
   // Each device's intervals come in time order: a start that goes back is a damaged or
   // hand-edited file, not an order to sort into (an equal start is a zero-length interval).
   std::map<std::string, double> last_start;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const std::string where = path + ":" + std::to_string(line_no);
-    if (line.empty() || line[0] == '#' || line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    auto f = split_csv(line);
-    if (!header_seen) {
-      header_seen = true;
-      if (f.size() < 4 || f[0] != "device" || f[1] != "start_s" || f[2] != "duration_s" ||
-          f[3] != "watts")
-        throw FormatError("expected the header device,start_s,duration_s,watts,state", where);
-      continue;
-    }
+  for (size_t i = 1; i < table.rows.size(); ++i) {
+    const csv::Row& row = table.rows[i];
+    const auto& f = row.fields;
+    const std::string where = table.where(row);
     if (f.size() < 4 || f.size() > 5)
       throw FormatError("expected 4 or 5 fields, found " + std::to_string(f.size()), where);
-    const double start = parse_number(f[1], "start_s", where);
-    const double duration = parse_number(f[2], "duration_s", where);
-    const double watts = parse_number(f[3], "watts", where);
+    const double start = table.number(row, 1, "start_s");
+    const double duration = table.number(row, 2, "duration_s");
+    const double watts = table.number(row, 3, "watts");
     if (duration < 0) throw FormatError("column duration_s: a duration is not negative", where);
     const auto last = last_start.find(f[0]);
     if (last != last_start.end() && start < last->second)
@@ -157,7 +124,6 @@ PowerTimeline parse_timeline_csv(const std::string& text, const std::string& pat
     }
     last_start[f[0]] = start;
   }
-  if (!header_seen) throw FormatError("the timeline is empty", path);
   if (t.device_count() == 0) throw FormatError("the timeline has no intervals", path);
   return t;
 }

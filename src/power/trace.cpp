@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <sstream>
 #include <string_view>
 
+#include "common/csv.h"
 #include "common/error.h"
 #include "common/file_io.h"
 
@@ -143,39 +143,11 @@ void TraceWriter::close() {
 
 namespace {
 
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> out;
-  if (sep == ' ') {
-    std::istringstream in(line);
-    std::string w;
-    while (in >> w) out.push_back(w);
-    return out;
-  }
-  size_t start = 0;
-  while (true) {
-    size_t pos = line.find(sep, start);
-    out.push_back(line.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
-    if (pos == std::string::npos) break;
-    start = pos + 1;
-  }
-  if (!out.empty() && !out.back().empty() && out.back().back() == '\r') out.back().pop_back();
-  return out;
-}
-
-double number(const std::string& s, const std::string& where) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size())
-    throw FormatError("'" + s + "' is not a number", where);
-  // A NaN would turn every sum after it into NaN ("average -nan W").
-  if (!std::isfinite(v)) throw FormatError("'" + s + "' is not a finite number", where);
-  return v;
-}
-
-int device_timestamp(const std::string& s, const std::string& where) {
-  const double v = number(s, where);
+int device_timestamp(const csv::Table& t, const csv::Row& row, size_t index) {
+  const double v = t.number(row, index, "device_timestamp");
   if (v != std::floor(v) || v < -1 || v > std::numeric_limits<int>::max())
-    throw FormatError("device_timestamp '" + s + "' is not a whole number >= -1", where);
+    throw FormatError("device_timestamp '" + row.fields[index] + "' is not a whole number >= -1",
+                      t.where(row));
   return static_cast<int>(v);
 }
 
@@ -197,6 +169,85 @@ std::string strip_suffix(const std::string& column, std::string_view suffix,
   return column.substr(0, column.size() - suffix.size());
 }
 
+void parse_csv_rows(const csv::Table& table, Trace& t) {
+  const std::vector<std::string>& cols = table.rows[0].fields;
+  const std::string header_where = table.where(table.rows[0]);
+  if (cols.size() < 6 || (cols.size() - 6) % 4 != 0 || cols[cols.size() - 2] != "total_power_w" ||
+      cols.back() != "total_energy_j")
+    throw FormatError("unexpected CSV trace header", header_where);
+  const size_t n = (cols.size() - 6) / 4;
+  for (size_t c = 0; c < n; ++c) {
+    const std::string name = strip_suffix(cols[4 + 4 * c], "_current_a", header_where);
+    if (cols[5 + 4 * c] != name + "_voltage_v" || cols[6 + 4 * c] != name + "_power_w" ||
+        cols[7 + 4 * c] != name + "_energy_j")
+      throw FormatError("unexpected columns for channel " + name, header_where);
+    t.channels.push_back(name);
+  }
+  for (size_t i = 1; i < table.rows.size(); ++i) {
+    const csv::Row& row = table.rows[i];
+    table.expect_fields(row, cols.size());
+    const auto& f = row.fields;
+    TraceRow r;
+    r.time_s = table.number(row, 1, cols[1]);
+    if (f[2].size() > 1) throw FormatError("a marker is one character", table.where(row));
+    r.marker = f[2].empty() ? 0 : f[2][0];
+    r.device_timestamp = device_timestamp(table, row, 3);
+    for (size_t c = 0; c < n; ++c) {
+      r.current_a.push_back(table.number(row, 4 + 4 * c, cols[4 + 4 * c]));
+      r.voltage_v.push_back(table.number(row, 5 + 4 * c, cols[5 + 4 * c]));
+      r.power_w.push_back(table.number(row, 6 + 4 * c, cols[6 + 4 * c]));
+      r.energy_j.push_back(table.number(row, 7 + 4 * c, cols[7 + 4 * c]));
+    }
+    r.total_power_w = table.number(row, f.size() - 2, cols[f.size() - 2]);
+    r.total_energy_j = table.number(row, f.size() - 1, cols.back());
+    check_time(t, r, table.where(row));
+    t.rows.push_back(std::move(r));
+  }
+}
+
+void parse_dump_rows(const csv::Table& table, Trace& t) {
+  const std::vector<std::string>& cols = table.rows[0].fields;
+  const std::string header_where = table.where(table.rows[0]);
+  if (cols.size() < 5 || (cols.size() - 5) % 3 != 0 || cols.back() != "power_total")
+    throw FormatError("unexpected dump header", header_where);
+  const size_t n = (cols.size() - 5) / 3;
+  for (size_t c = 0; c < n; ++c) {
+    const std::string id = cols[4 + 3 * c].starts_with("current") ? cols[4 + 3 * c].substr(7) : "";
+    if (id.empty() || cols[5 + 3 * c] != "voltage" + id || cols[6 + 3 * c] != "power" + id)
+      throw FormatError("expected the columns currentN voltageN powerN for each pair",
+                        header_where);
+    t.channels.push_back("pair" + id);
+  }
+  double energy = 0;
+  std::vector<double> channel_energy(n, 0.0);
+  for (size_t i = 1; i < table.rows.size(); ++i) {
+    const csv::Row& row = table.rows[i];
+    const auto& f = row.fields;
+    // PowerSensor's own tools also write "M <char>" lines; they mark the next sample.
+    if (f.size() == 2 && f[0] == "M" && f[1].size() == 1) continue;
+    table.expect_fields(row, cols.size());
+    TraceRow r;
+    if (f[0].size() != 1) throw FormatError("a line starts with one character", table.where(row));
+    r.marker = f[0][0] == 'S' ? 0 : f[0][0];
+    r.time_s = table.number(row, 1, cols[1]);
+    table.number(row, 2, cols[2]);  // dt_micro: checked, the time column is what counts
+    r.device_timestamp = device_timestamp(table, row, 3);
+    for (size_t c = 0; c < n; ++c) {
+      r.current_a.push_back(table.number(row, 4 + 3 * c, cols[4 + 3 * c]));
+      r.voltage_v.push_back(table.number(row, 5 + 3 * c, cols[5 + 3 * c]));
+      r.power_w.push_back(table.number(row, 6 + 3 * c, cols[6 + 3 * c]));
+    }
+    r.total_power_w = table.number(row, f.size() - 1, cols.back());
+    check_time(t, r, table.where(row));
+    const double dt = t.rows.empty() ? 0.0 : r.time_s - t.rows.back().time_s;
+    energy += r.total_power_w * dt;
+    r.total_energy_j = energy;
+    for (size_t c = 0; c < n; ++c) channel_energy[c] += r.power_w[c] * dt;
+    r.energy_j = channel_energy;
+    t.rows.push_back(std::move(r));
+  }
+}
+
 }  // namespace
 
 Trace read_trace(const std::string& path) {
@@ -204,95 +255,21 @@ Trace read_trace(const std::string& path) {
 }
 
 Trace parse_trace(const std::string& content, const std::string& path) {
-  std::vector<std::string> lines = split(content, '\n');
-  if (!content.empty() && content.back() == '\n') {
-    lines.pop_back();  // the empty piece after the final newline
-  } else if (lines.size() > 1) {
-    lines.pop_back();  // cut short by a kill mid-write
-  }
-  if (lines.empty() || lines[0].empty()) throw FormatError("the trace is empty", path);
-
+  std::string_view first_line = std::string_view(content).substr(0, content.find('\n'));
+  if (first_line.ends_with('\r')) first_line.remove_suffix(1);
+  if (first_line.empty()) throw FormatError("the trace is empty", path);
   Trace t;
-  const std::string& header = lines[0];
-  const std::string header_where = path + ":1";
-  if (header.starts_with("sample,time_s,marker,device_timestamp")) {
+  csv::Options options;
+  options.drop_cut_last_line = true;
+  if (first_line.starts_with("sample,time_s,marker,device_timestamp")) {
     t.format = TraceFormat::Csv;
-    auto cols = split(header, ',');
-    if (cols.size() < 6 || (cols.size() - 6) % 4 != 0 || cols[cols.size() - 2] != "total_power_w" ||
-        cols.back() != "total_energy_j")
-      throw FormatError("unexpected CSV trace header", header_where);
-    const size_t n = (cols.size() - 6) / 4;
-    for (size_t c = 0; c < n; ++c) {
-      const std::string name = strip_suffix(cols[4 + 4 * c], "_current_a", header_where);
-      if (cols[5 + 4 * c] != name + "_voltage_v" || cols[6 + 4 * c] != name + "_power_w" ||
-          cols[7 + 4 * c] != name + "_energy_j")
-        throw FormatError("unexpected columns for channel " + name, header_where);
-      t.channels.push_back(name);
-    }
-    for (size_t i = 1; i < lines.size(); ++i) {
-      const std::string where = path + ":" + std::to_string(i + 1);
-      auto f = split(lines[i], ',');
-      if (f.size() != cols.size())
-        throw FormatError(fmt::format("expected {} fields, found {}", cols.size(), f.size()),
-                          where);
-      TraceRow r;
-      r.time_s = number(f[1], where);
-      if (f[2].size() > 1) throw FormatError("a marker is one character", where);
-      r.marker = f[2].empty() ? 0 : f[2][0];
-      r.device_timestamp = device_timestamp(f[3], where);
-      for (size_t c = 0; c < n; ++c) {
-        r.current_a.push_back(number(f[4 + 4 * c], where));
-        r.voltage_v.push_back(number(f[5 + 4 * c], where));
-        r.power_w.push_back(number(f[6 + 4 * c], where));
-        number(f[7 + 4 * c], where);  // the channel's energy: checked, not kept
-      }
-      r.total_power_w = number(f[f.size() - 2], where);
-      r.total_energy_j = number(f[f.size() - 1], where);
-      check_time(t, r, where);
-      t.rows.push_back(std::move(r));
-    }
-  } else if (header.starts_with("marker time dt_micro device_timestamp")) {
+    parse_csv_rows(csv::parse(content, path, options), t);
+  } else if (first_line.starts_with("marker time dt_micro device_timestamp")) {
     t.format = TraceFormat::PowerSensorDump;
-    auto cols = split(header, ' ');
-    if (cols.size() < 5 || (cols.size() - 5) % 3 != 0 || cols.back() != "power_total")
-      throw FormatError("unexpected dump header", header_where);
-    const size_t n = (cols.size() - 5) / 3;
-    for (size_t c = 0; c < n; ++c) {
-      const std::string id =
-          cols[4 + 3 * c].starts_with("current") ? cols[4 + 3 * c].substr(7) : "";
-      if (id.empty() || cols[5 + 3 * c] != "voltage" + id || cols[6 + 3 * c] != "power" + id)
-        throw FormatError("expected the columns currentN voltageN powerN for each pair",
-                          header_where);
-      t.channels.push_back("pair" + id);
-    }
-    double energy = 0;
-    for (size_t i = 1; i < lines.size(); ++i) {
-      const std::string where = path + ":" + std::to_string(i + 1);
-      auto f = split(lines[i], ' ');
-      // PowerSensor's own tools also write "M <char>" lines; they mark the next sample.
-      if (f.size() == 2 && f[0] == "M" && f[1].size() == 1) continue;
-      if (f.size() != cols.size())
-        throw FormatError(fmt::format("expected {} fields, found {}", cols.size(), f.size()),
-                          where);
-      TraceRow r;
-      if (f[0].size() != 1) throw FormatError("a line starts with one character", where);
-      r.marker = f[0][0] == 'S' ? 0 : f[0][0];
-      r.time_s = number(f[1], where);
-      number(f[2], where);  // dt_micro: checked, the time column is what counts
-      r.device_timestamp = device_timestamp(f[3], where);
-      for (size_t c = 0; c < n; ++c) {
-        r.current_a.push_back(number(f[4 + 3 * c], where));
-        r.voltage_v.push_back(number(f[5 + 3 * c], where));
-        r.power_w.push_back(number(f[6 + 3 * c], where));
-      }
-      r.total_power_w = number(f.back(), where);
-      check_time(t, r, where);
-      if (!t.rows.empty()) energy += r.total_power_w * (r.time_s - t.rows.back().time_s);
-      r.total_energy_j = energy;
-      t.rows.push_back(std::move(r));
-    }
+    options.separator = ' ';
+    parse_dump_rows(csv::parse(content, path, options), t);
   } else {
-    throw FormatError("not a tpulab or PowerSensor trace (unknown header)", header_where);
+    throw FormatError("not a tpulab or PowerSensor trace (unknown header)", path + ":1");
   }
   return t;
 }
@@ -304,6 +281,77 @@ std::vector<Marker> trace_markers(const Trace& trace) {
     if (r.marker) out.push_back({r.marker, i, r.time_s, r.total_energy_j});
   }
   return out;
+}
+
+void write_trace(const Trace& trace, const std::string& path, TraceFormat format) {
+  SourceInfo info;
+  for (size_t c = 0; c < trace.channels.size(); ++c) {
+    // The dump format names pairs by number: "pairN" keeps its N, other names their position.
+    const std::string& name = trace.channels[c];
+    int id = static_cast<int>(c);
+    if (name.starts_with("pair") && name.size() > 4 && name.size() < 9 &&
+        name.find_first_not_of("0123456789", 4) == std::string::npos)
+      id = std::stoi(name.substr(4));
+    info.channels.push_back({name, id, true, true});
+  }
+  TraceWriter writer(path, info, format, std::numeric_limits<double>::infinity());
+  std::vector<ChannelState> channels(trace.channels.size());
+  for (size_t i = 0; i < trace.rows.size(); ++i) {
+    const TraceRow& r = trace.rows[i];
+    for (size_t c = 0; c < channels.size(); ++c)
+      channels[c] = {r.current_a.at(c), r.voltage_v.at(c), r.power_w.at(c), r.energy_j.at(c)};
+    writer.on_sample({i, r.time_s, r.device_timestamp, r.marker, channels});
+  }
+  writer.close();
+}
+
+TraceCollector::TraceCollector(const SourceInfo& source) {
+  for (const auto& c : source.channels) trace_.channels.push_back(c.name);
+}
+
+void TraceCollector::on_sample(const Sample& s) {
+  TraceRow r;
+  r.time_s = s.time_s;
+  r.device_timestamp = s.device_timestamp;
+  r.marker = s.marker;
+  for (const auto& c : s.channels) {
+    r.current_a.push_back(c.current_a);
+    r.voltage_v.push_back(c.voltage_v);
+    r.power_w.push_back(c.power_w);
+    r.energy_j.push_back(c.energy_j);
+  }
+  r.total_power_w = s.power_w();
+  r.total_energy_j = s.energy_j();
+  trace_.rows.push_back(std::move(r));
+}
+
+TraceSummary summarize(const Trace& t, const std::string& where) {
+  if (t.rows.empty()) throw Error("the trace has no samples", where);
+  TraceSummary s;
+  s.samples = t.rows.size();
+  s.seconds = t.rows.back().time_s - t.rows.front().time_s;
+  s.joules = t.rows.back().total_energy_j - t.rows.front().total_energy_j;
+  for (const auto& r : t.rows) s.peak_w = std::max(s.peak_w, r.total_power_w);
+  s.between_markers = intervals_between(trace_markers(t));
+  return s;
+}
+
+nlohmann::json to_json(std::span<const MarkerInterval> intervals) {
+  nlohmann::json marks = nlohmann::json::array();
+  for (const auto& m : intervals)
+    marks.push_back({{"from", std::string(1, m.from)},
+                     {"to", std::string(1, m.to)},
+                     {"start_s", m.start_s},
+                     {"seconds", m.seconds},
+                     {"joules", m.joules},
+                     {"watts", m.watts}});
+  return marks;
+}
+
+nlohmann::json to_json(const TraceSummary& s) {
+  return {{"samples", s.samples},   {"seconds", s.seconds},
+          {"joules", s.joules},     {"average_watts", s.average_w()},
+          {"peak_watts", s.peak_w}, {"between_markers", to_json(s.between_markers)}};
 }
 
 }  // namespace tpulab::power

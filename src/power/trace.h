@@ -9,6 +9,8 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,7 @@ struct TraceRow {
   int device_timestamp = -1;
   char marker = 0;
   std::vector<double> current_a, voltage_v, power_w;  // per channel
+  std::vector<double> energy_j;  // per channel: CSV: recorded; dump: integrated from its power
   double total_power_w = 0;
   double total_energy_j = 0;  // CSV: recorded; dump: integrated from power_total
 };
@@ -93,5 +96,41 @@ Trace read_trace(const std::string& path);
 // The same for a trace's text; `path` only names it in errors.
 Trace parse_trace(const std::string& content, const std::string& path);
 std::vector<Marker> trace_markers(const Trace& trace);
+
+// Writes `trace` as a trace file (`format`, as a TraceWriter would have written its samples):
+// atomically, the whole file or nothing. Throws IoError.
+void write_trace(const Trace& trace, const std::string& path, TraceFormat format);
+
+// Keeps every sample of a source in memory, as a Trace (CSV format; what read_trace gives back
+// for the file a TraceWriter writes, up to that file's rounding).
+class TraceCollector final : public SampleSink {
+ public:
+  explicit TraceCollector(const SourceInfo& source);
+  void on_sample(const Sample& sample) override;
+  void on_end(const std::string& /*error*/) override {}
+  // The samples so far; call once the source has stopped (the sink is fed on its thread).
+  const Trace& trace() const { return trace_; }
+  Trace take() { return std::move(trace_); }
+
+ private:
+  Trace trace_;
+};
+
+// What `tpulab power summary` reports of a trace: the energy and time from its first sample to
+// its last, the highest sample power, and the energy between consecutive markers.
+struct TraceSummary {
+  uint64_t samples = 0;
+  double seconds = 0;
+  double joules = 0;
+  double peak_w = 0;  // highest total sample power (0 if every sample is below 0 W)
+  std::vector<MarkerInterval> between_markers;
+  double average_w() const { return seconds > 0 ? joules / seconds : 0.0; }
+};
+// Throws Error naming `where` when the trace has no samples.
+TraceSummary summarize(const Trace& trace, const std::string& where);
+// {samples, seconds, joules, average_watts, peak_watts, between_markers}.
+nlohmann::json to_json(const TraceSummary& summary);
+// [{from, to, start_s, seconds, joules, watts}, ...].
+nlohmann::json to_json(std::span<const MarkerInterval> intervals);
 
 }  // namespace tpulab::power

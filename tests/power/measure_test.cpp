@@ -16,6 +16,7 @@
 #include "device/edgetpu/cost.h"
 #include "device/platform.h"
 #include "model/tflite.h"
+#include "power/edgetpu_measure.h"
 #include "power/edgetpu_timeline.h"
 #include "power/emulator/emulator.h"
 #include "power/powersensor3.h"
@@ -166,6 +167,59 @@ TEST(EdgeTpuTimeline, MeasuredEnergyPerInferenceMatchesTheDeviceModelWithin1Perc
     EXPECT_NEAR(r.peak_w, peak, 1e-9);
   }
   EXPECT_GE(r.peak_w, peak - 1e-9);
+}
+
+TEST(EdgeTpuMeasure, OneCallMetersTheModelAsTheDeviceModelPredicts) {
+  auto m = mobilenet();
+  if (!m) GTEST_SKIP() << "shared models not found";
+  const device::Cost& c = m->sim.costs[0];
+  const EdgeTpuMeasurement r = measure_simulated_edgetpu(
+      m->graph, m->platform,
+      {.measure = {.baseline_s = 0.1, .requests = 20, .warmup = 2}, .sample_rate_hz = 20000});
+  // The prediction is the device model's own figure.
+  EXPECT_DOUBLE_EQ(r.predicted_joules_per_inference, c.energy_mj() * 1e-3);
+  EXPECT_DOUBLE_EQ(r.predicted_seconds_per_inference, c.latency_ms() * 1e-3);
+  EXPECT_DOUBLE_EQ(r.idle_w, m->platform.energy.tpu_idle_w);
+  // ...and the meter measures it back.
+  EXPECT_EQ(r.measured.requests, 20);
+  EXPECT_EQ(r.measured.warmup, 2);
+  EXPECT_NEAR(r.measured.baseline_w, r.idle_w, 1e-9);
+  EXPECT_NEAR(r.measured.joules_per_inference(), r.predicted_joules_per_inference,
+              0.01 * r.predicted_joules_per_inference);
+  EXPECT_NEAR(r.measured.seconds_per_inference(), r.predicted_seconds_per_inference,
+              0.01 * r.predicted_seconds_per_inference);
+  EXPECT_EQ(r.source.kind, "sim");
+  EXPECT_EQ(r.source.where, "sim-edgetpu:usb3-1x");
+  EXPECT_EQ(r.platform, "usb3-1x");
+
+  const nlohmann::json j = to_json(r);
+  EXPECT_EQ(j["requests"], 20);
+  EXPECT_EQ(j["warmup"], 2);
+  EXPECT_EQ(j["joules_per_inference"], r.measured.joules / 20);
+  EXPECT_EQ(j["ms_per_inference"], r.measured.seconds / 20 * 1e3);
+  EXPECT_EQ(j["source"]["where"], "sim-edgetpu:usb3-1x");
+  EXPECT_EQ(j["device_model"]["platform"], "usb3-1x");
+  EXPECT_EQ(j["device_model"]["joules_per_inference"], c.energy_mj() * 1e-3);
+}
+
+TEST(EdgeTpuMeasure, RefusesBadOptionsBeforeBuildingAnything) {
+  auto m = mobilenet();
+  if (!m) GTEST_SKIP() << "shared models not found";
+  std::vector<EdgeTpuMeasureOptions> bad(6);
+  bad[0].measure.requests = 0;
+  bad[1].measure.requests = kMaxRequests + 1;
+  bad[2].measure.warmup = -1;
+  bad[3].measure.baseline_s = -1;
+  bad[4].sample_rate_hz = 0;
+  bad[5].speed = std::nan("");
+  for (const EdgeTpuMeasureOptions& o : bad) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_THROW(measure_simulated_edgetpu(m->graph, m->platform, o), UsageError);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1);
+  }
+  Graph empty;
+  empty.subgraphs.emplace_back();
+  EXPECT_THROW(measure_simulated_edgetpu(empty, m->platform), UsageError);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "power/hwmon.h"
+#include "power/open_source.h"
 #include "power/rapl.h"
 #include "testing/testing.h"
 
@@ -197,6 +198,22 @@ TEST(Hwmon, MalformedFilesAreErrorsNamingTheFile) {
   }
   EXPECT_THROW(HwmonSource("broken", fixture("hwmon")), IoError);
   EXPECT_EQ(read_sysfs_uint(fixture("hwmon") / "hwmon1" / "power1_cap"), 220000000u);
+}
+
+TEST(ListSources, NamesWhatOpenSourceTakesWithoutOpeningAny) {
+  testing::TempDir dev;
+  for (const char* name : {"ttyACM1", "ttyACM0", "ttyS0", "null"}) std::ofstream(dev / name) << "";
+  OpenOptions o;
+  o.powercap_root = fixture("powercap").string();
+  o.hwmon_root = fixture("hwmon").string();
+  o.dev_root = dev.path().string();
+  const std::string acm = (dev / "ttyACM").string();
+  EXPECT_EQ(list_sources(o),
+            (std::vector<std::string>{"rapl", "hwmon:amdgpu", "hwmon:tpu_board", "hwmon:broken",
+                                      "ps3:" + acm + "0", "ps3:" + acm + "1"}));
+  // Nothing there: nothing listed, no error.
+  o.powercap_root = o.hwmon_root = o.dev_root = (dev / "none").string();
+  EXPECT_TRUE(list_sources(o).empty());
 }
 
 }  // namespace

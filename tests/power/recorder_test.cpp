@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "power/emulator/emulator.h"
 #include "power/powersensor3.h"
+#include "power/sim_source.h"
 #include "power/trace.h"
 #include "testing/testing.h"
 
@@ -79,6 +80,63 @@ TEST(Recorder, AMarkerThatNeverComesBackIsAnErrorAndTheTraceIsKept) {
         << err.what();
   }
   EXPECT_GT(read_trace(rec.options.out).rows.size(), 1000u);
+}
+
+TEST(Recorder, ASampleCountKeepsExactlyThatManyInMemoryAndInTheFile) {
+  emu::Emulator emulator(constant_load(0));
+  emulator.start();
+  PowerSensor3Source source(emulator.device_path());
+  testing::TempDir dir;
+  RecordOptions o;
+  o.out = (dir / "run.csv").string();
+  o.max_samples = 500;
+  o.keep_samples = true;
+  const RecordResult r = record(source, o);
+  EXPECT_EQ(r.ended_by, "samples");
+  EXPECT_EQ(r.samples_written, 500u);
+  ASSERT_EQ(r.trace.rows.size(), 500u);
+  EXPECT_EQ(r.trace.channels, (std::vector<std::string>{"pair0"}));
+  // The result describes those samples, not the ones the source went on to take.
+  EXPECT_DOUBLE_EQ(seconds(r.first, r.last), r.trace.rows.back().time_s - r.trace.rows[0].time_s);
+  EXPECT_DOUBLE_EQ(joules(r.first, r.last),
+                   r.trace.rows.back().total_energy_j - r.trace.rows[0].total_energy_j);
+  // 500 frames at 20 kHz of 2 A at 12 V.
+  EXPECT_NEAR(seconds(r.first, r.last), 499 / 20000.0, 1e-5);
+  EXPECT_NEAR(joules(r.first, r.last) / seconds(r.first, r.last), 24.0, 0.3);
+  // The file holds the same samples (to its rounding).
+  const Trace file = read_trace(o.out);
+  ASSERT_EQ(file.rows.size(), 500u);
+  for (size_t i = 0; i < 500; i += 99) {
+    EXPECT_NEAR(file.rows[i].time_s, r.trace.rows[i].time_s, 1e-6);
+    EXPECT_NEAR(file.rows[i].total_power_w, r.trace.rows[i].total_power_w, 1e-4);
+  }
+}
+
+TEST(Recorder, InMemoryOnlyNeedsNoFileButSomewhereToKeepTheSamples) {
+  PowerTimeline t;
+  t.add("tpu0", 0, 0.05, 2.0, "idle");
+  SimSource source(t, {10000, 100.0});
+  RecordOptions o;
+  o.keep_samples = true;
+  const RecordResult r = record(source, o);
+  EXPECT_EQ(r.ended_by, "end of source");
+  EXPECT_EQ(r.trace.rows.size(), r.samples_written);
+  EXPECT_NEAR(r.trace.rows.back().total_energy_j - r.trace.rows[0].total_energy_j,
+              joules(r.first, r.last), 1e-12);
+  // 0.05 s at 2 W, as `power record --json` reports it.
+  const nlohmann::json j = to_json(r, source.info());
+  EXPECT_EQ(j["ended_by"], "end of source");
+  EXPECT_EQ(j["samples"], r.trace.rows.size());
+  EXPECT_NEAR(j["joules"].get<double>(), 0.1, 2 * 2.0 / 10000);
+  EXPECT_EQ(j["channels"][0]["name"], "tpu0");
+  EXPECT_EQ(j["channels"][0]["joules"], j["joules"]);
+  EXPECT_FALSE(j.contains("command_status"));
+  SimSource other(t, {10000, 100.0});
+  EXPECT_THROW(record(other, RecordOptions{}), UsageError);
+  RecordOptions negative;
+  negative.keep_samples = true;
+  negative.duration_s = -1;
+  EXPECT_THROW(record(other, negative), UsageError);
 }
 
 }  // namespace

@@ -7,8 +7,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <sstream>
+#include <optional>
 
+#include "common/csv.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "model/zoo/zoo.h"
@@ -17,36 +18,21 @@ namespace tpulab::device {
 
 namespace {
 
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream s(line);
-  while (std::getline(s, cell, ',')) out.push_back(cell);
-  return out;
-}
-
 // Rows of a CSV with '#' comment lines, as maps from column name to cell.
 std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
-  std::istringstream in(read_text_file(path, file_limits::kTable, "calibration data"));
-  std::vector<std::string> header;
+  const csv::Table table = csv::read(path, file_limits::kTable, "calibration data",
+                                     {.separator = ',', .skip_comments = true, .skip_blank = true});
   std::vector<std::map<std::string, std::string>> rows;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    auto cells = split_csv(line);
-    if (header.empty()) {
-      header = cells;
-      continue;
-    }
+  if (table.rows.empty()) return rows;
+  const std::vector<std::string>& header = table.rows[0].fields;
+  for (size_t r = 1; r < table.rows.size(); ++r) {
+    const auto& cells = table.rows[r].fields;
     if (cells.size() != header.size())
       throw ModelError(path, fmt::format("{} cells, header has {}", cells.size(), header.size()),
-                       fmt::format("line {}", line_no));
+                       fmt::format("line {}", table.rows[r].line));
     std::map<std::string, std::string> row;
     for (size_t i = 0; i < cells.size(); ++i) row[header[i]] = cells[i];
-    row["#line"] = std::to_string(line_no);
+    row["#line"] = std::to_string(table.rows[r].line);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -56,18 +42,14 @@ double number(const std::map<std::string, std::string>& row, const std::string& 
               const std::string& path) {
   auto it = row.find(col);
   if (it == row.end()) throw ModelError(path, "missing column " + col);
-  try {
-    size_t used = 0;
-    double v = std::stod(it->second, &used);
-    // Latencies, sizes and rates of real hardware: an inf or a 1e300 is a typo, and would
-    // swamp the fit.
-    if (used != it->second.size() || !(v > 0) || !(v < 1e9)) throw std::invalid_argument("bad");
-    return v;
-  } catch (const std::exception&) {
+  const std::optional<double> v = csv::parse_number(it->second);
+  // Latencies, sizes and rates of real hardware: an inf or a 1e300 is a typo, and would swamp
+  // the fit.
+  if (!v || !(*v > 0) || !(*v < 1e9))
     throw ModelError(path,
                      fmt::format("'{}' is not a positive number below 1e9 ({})", it->second, col),
                      "line " + row.at("#line"));
-  }
+  return *v;
 }
 
 // The detection post-processing custom op the published SSD benchmark model ends with. The zoo

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
+#include <cstdint>
 #include <limits>
-#include <sstream>
 
+#include "common/csv.h"
 #include "common/error.h"
 #include "common/file_io.h"
 
@@ -87,51 +87,38 @@ void check_waveform(const Waveform& w) {
 }
 
 Waveform read_waveform_csv(const std::string& path, double default_volts) {
-  std::istringstream in(read_text_file(path, file_limits::kTable, "waveform"));
+  const csv::Table table = csv::read(path, file_limits::kTable, "waveform",
+                                     {.separator = ',', .skip_comments = true, .skip_blank = true});
   Waveform w;
   w.kind = Waveform::Kind::Replay;
-  std::string line;
-  int line_no = 0;
-  int col_t = -1, col_i = -1, col_w = -1, col_v = -1;
-  bool header = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const std::string where = path + ":" + std::to_string(line_no);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> f;
-    std::istringstream ls(line);
-    std::string cell;
-    while (std::getline(ls, cell, ',')) f.push_back(cell);
-    if (!header) {
-      header = true;
-      for (int i = 0; i < static_cast<int>(f.size()); ++i) {
-        const std::string& n = f[static_cast<size_t>(i)];
-        if (n == "time_s") col_t = i;
-        if (n == "current_a") col_i = i;
-        if (n == "watts") col_w = i;
-        if (n == "voltage_v") col_v = i;
-      }
-      if (col_t < 0 || (col_i < 0 && col_w < 0))
-        throw FormatError("the header must name time_s and current_a (or watts)", where);
-      continue;
-    }
-    auto num = [&](int col, double max) {
-      if (col >= static_cast<int>(f.size())) throw FormatError("missing field", where);
-      const std::string& s = f[static_cast<size_t>(col)];
-      char* end = nullptr;
-      const double v = std::strtod(s.c_str(), &end);
-      if (s.empty() || end != s.c_str() + s.size())
-        throw FormatError("'" + s + "' is not a number", where);
-      if (!std::isfinite(v) || std::fabs(v) > max)
-        throw FormatError(fmt::format("'{}' is not a finite number within +-{}", s, max), where);
+  if (table.rows.empty()) throw FormatError("the waveform has no points", path);
+  size_t col_t = SIZE_MAX, col_i = SIZE_MAX, col_w = SIZE_MAX, col_v = SIZE_MAX;
+  const auto& header = table.rows[0].fields;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "time_s") col_t = i;
+    if (header[i] == "current_a") col_i = i;
+    if (header[i] == "watts") col_w = i;
+    if (header[i] == "voltage_v") col_v = i;
+  }
+  if (col_t == SIZE_MAX || (col_i == SIZE_MAX && col_w == SIZE_MAX))
+    throw FormatError("the header must name time_s and current_a (or watts)",
+                      table.where(table.rows[0]));
+  for (size_t r = 1; r < table.rows.size(); ++r) {
+    const csv::Row& row = table.rows[r];
+    const std::string where = table.where(row);
+    auto num = [&](size_t col, double max) {
+      const double v = table.number(row, col, header[col]);
+      if (std::fabs(v) > max)
+        throw FormatError(
+            fmt::format("column {}: '{}' is not within +-{}", header[col], row.fields[col], max),
+            where);
       return v;
     };
     Waveform::Point p{};
     p.time_s = num(col_t, std::numeric_limits<double>::max());
-    p.volts = col_v >= 0 ? num(col_v, kMaxVolts) : default_volts;
-    p.amps = col_i >= 0 ? num(col_i, kMaxAmps)
-                        : (p.volts != 0 ? num(col_w, kMaxAmps * kMaxVolts) / p.volts : 0.0);
+    p.volts = col_v != SIZE_MAX ? num(col_v, kMaxVolts) : default_volts;
+    p.amps = col_i != SIZE_MAX ? num(col_i, kMaxAmps)
+                               : (p.volts != 0 ? num(col_w, kMaxAmps * kMaxVolts) / p.volts : 0.0);
     if (!std::isfinite(p.amps) || std::fabs(p.amps) > kMaxAmps)
       throw FormatError(
           fmt::format("{} A is more than the +-{} A a sensor measures", p.amps, kMaxAmps), where);
