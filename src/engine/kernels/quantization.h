@@ -45,14 +45,6 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
       right);
 }
 
-// x * M rounded once (ruy's ApplyMultiplier, which TFLite's int8 per-channel CONV_2D reaches
-// through its GEMM backend): (x * multiplier + 2^(30 - shift)) >> (31 - shift).
-inline int32_t multiply_by_quantized_multiplier_single_round(int32_t x, QuantizedMultiplier m) {
-  const int total = 31 - m.shift;
-  const int64_t round = int64_t{1} << (total - 1);
-  return static_cast<int32_t>((int64_t{x} * m.multiplier + round) >> total);
-}
-
 // The clamp range of a fused activation for a quantized output (TFLite's
 // CalculateActivationRangeQuantized): [min, max] in the output's integer domain.
 std::pair<int32_t, int32_t> quantized_activation_range(Activation a, const TensorRef& output);

@@ -39,28 +39,6 @@ TPULAB_AVX2 inline __m256i multiply_by_quantized_multiplier(__m256i x, __m256i m
   return _mm256_sub_epi32(shifted, _mm256_cmpgt_epi32(remainder, threshold));
 }
 
-// Per-lane multiply_by_quantized_multiplier_single_round: (x * m + 2^(total-1)) >> total with
-// total = 31 - shift in [1, 62]. A bias of 2^62 keeps the 64-bit sums non-negative so that
-// logical shifts give floor division; `correction` = low 32 bits of 2^(62 - total) removes it.
-TPULAB_AVX2 inline __m256i multiply_by_quantized_multiplier_single_round(__m256i x, __m256i mult,
-                                                                         __m256i total,
-                                                                         __m256i correction) {
-  const __m256i low = _mm256_set1_epi64x(0xFFFFFFFF);
-  const __m256i one = _mm256_set1_epi64x(1), bias = _mm256_set1_epi64x(int64_t{1} << 62);
-  const __m256i total_even = _mm256_and_si256(total, low);
-  const __m256i total_odd = _mm256_srli_epi64(total, 32);
-  const __m256i round_even = _mm256_sllv_epi64(one, _mm256_sub_epi64(total_even, one));
-  const __m256i round_odd = _mm256_sllv_epi64(one, _mm256_sub_epi64(total_odd, one));
-  __m256i even = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, mult), round_even), bias);
-  __m256i odd = _mm256_add_epi64(
-      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32)),
-                       round_odd),
-      bias);
-  even = _mm256_srlv_epi64(even, total_even);
-  odd = _mm256_slli_epi64(_mm256_srlv_epi64(odd, total_odd), 32);
-  return _mm256_sub_epi32(_mm256_blend_epi32(even, odd, 0xAA), correction);
-}
-
 // Narrows 16 int32 values (already clamped to the type's range) to bytes, in order.
 template <bool kSigned>
 TPULAB_AVX2 inline __m128i narrow16(__m256i a, __m256i b) {

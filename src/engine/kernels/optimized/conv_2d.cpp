@@ -19,7 +19,7 @@ class Conv2DOptimized : public Kernel {
     plan_ = plan_conv_2d(ctx);
     fast_ = is_8bit(plan_.dtype) && avx2::supported() && ctx.in(1).is_constant &&
             (bias_of(ctx) == nullptr || ctx.inputs[2]->is_constant);
-    if (fast_) gemm_.init(plan_, ctx.in(1).data, bias_of(ctx), /*single_round=*/false);
+    if (fast_) gemm_.init(plan_, ctx.in(1).data, bias_of(ctx));
   }
   size_t scratch_bytes(int threads) const override {
     return fast_ ? gemm_.scratch_bytes(threads) : 0;

@@ -35,7 +35,6 @@ TPULAB_AVX2 inline void gemm_rows(const int16_t* a, int32_t lda, const int16_t* 
 struct BlockParams {
   __m256i bias[2], mult[2], left[2], right[2];
   __m256i zp, lo, hi;
-  bool single_round;
 };
 
 template <bool kSigned>
@@ -44,10 +43,7 @@ TPULAB_AVX2 inline void store_block(const BlockParams& bp, __m256i (&acc)[2], ui
   __m256i v[2];
   for (int h = 0; h < 2; ++h) {
     __m256i x = _mm256_add_epi32(acc[h], bp.bias[h]);
-    x = bp.single_round
-            ? avx2::multiply_by_quantized_multiplier_single_round(x, bp.mult[h], bp.left[h],
-                                                                  bp.right[h])
-            : avx2::multiply_by_quantized_multiplier(x, bp.mult[h], bp.left[h], bp.right[h]);
+    x = avx2::multiply_by_quantized_multiplier(x, bp.mult[h], bp.left[h], bp.right[h]);
     x = _mm256_add_epi32(x, bp.zp);
     v[h] = _mm256_min_epi32(_mm256_max_epi32(x, bp.lo), bp.hi);
   }
@@ -74,7 +70,7 @@ template <bool kSigned>
 TPULAB_AVX2 void gemm_avx2(const int16_t* a, int32_t rows, int32_t k_pad, const int16_t* w,
                            int32_t blocks, const int32_t* bias, const int32_t* mult,
                            const int32_t* left, const int32_t* right, int32_t zp, int32_t lo,
-                           int32_t hi, uint8_t* out, int32_t out_c, bool single_round) {
+                           int32_t hi, uint8_t* out, int32_t out_c) {
   const int32_t pairs = k_pad / 2;
   for (int32_t b = 0; b < blocks; ++b) {
     BlockParams bp;
@@ -85,7 +81,6 @@ TPULAB_AVX2 void gemm_avx2(const int16_t* a, int32_t rows, int32_t k_pad, const 
       bp.left[h] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(left + c));
       bp.right[h] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(right + c));
     }
-    bp.single_round = single_round;
     bp.zp = _mm256_set1_epi32(zp);
     bp.lo = _mm256_set1_epi32(lo);
     bp.hi = _mm256_set1_epi32(hi);
@@ -167,10 +162,8 @@ std::atomic<bool> vnni_allowed{true};
 
 void use_vnni_gemm(bool allowed) { vnni_allowed.store(allowed, std::memory_order_relaxed); }
 
-void ConvGemm::init(const ConvPlan& p, const uint8_t* filter, const int32_t* bias,
-                    bool single_round) {
+void ConvGemm::init(const ConvPlan& p, const uint8_t* filter, const int32_t* bias) {
   p_ = p;
-  single_round_ = single_round;
   vnni_ = vnni::supported() && vnni_allowed.load(std::memory_order_relaxed);
   k_ = p.k_h * p.k_w * p.in_c;
   k_pad_ = (k_ + 1) & ~1;
@@ -202,14 +195,8 @@ void ConvGemm::init(const ConvPlan& p, const uint8_t* filter, const int32_t* bia
   for (int32_t oc = 0; oc < p.out_c; ++oc) {
     if (bias) bias_[oc] = bias[oc];
     mult_[oc] = p.multiplier[oc];
-    if (single_round) {
-      const int32_t total = 31 - p.shift[oc];
-      left_[oc] = total;
-      right_[oc] = 62 - total >= 32 ? 0 : static_cast<int32_t>(uint32_t{1} << (62 - total));
-    } else {
-      left_[oc] = std::max(p.shift[oc], 0);
-      right_[oc] = std::max(-p.shift[oc], 0);
-    }
+    left_[oc] = std::max(p.shift[oc], 0);
+    right_[oc] = std::max(-p.shift[oc], 0);
   }
 }
 
@@ -304,7 +291,6 @@ void ConvGemm::tile_vnni(const uint8_t* input, uint8_t* output, int64_t row0, in
   g.zp = p.output_zp;
   g.lo = p.act_min;
   g.hi = p.act_max;
-  g.single_round = single_round_;
   g.is_signed = kSigned;
   vnni::gemm_u8(g, a, k4_, sums, rows, output + row0 * p.out_c);
 }
@@ -350,7 +336,7 @@ template <bool kSigned>
 void ConvGemm::rows_gemm(const int16_t* a, uint8_t* output, int64_t row0, int32_t rows) const {
   gemm_avx2<kSigned>(a, rows, k_pad_, w_.data(), blocks_, bias_.data(), mult_.data(), left_.data(),
                      right_.data(), p_.output_zp, p_.act_min, p_.act_max, output + row0 * p_.out_c,
-                     p_.out_c, single_round_);
+                     p_.out_c);
 }
 
 void ConvGemm::run(const OpContext& ctx, const uint8_t* input, uint8_t* output) const {

@@ -19,10 +19,9 @@ void use_vnni_gemm(bool allowed);
 
 class ConvGemm {
  public:
-  // Packs the filter (OHWI, same dtype as the plan) and bias for `p`. `single_round` selects
-  // multiply_by_quantized_multiplier_single_round for the output stage. The GEMM runs on
+  // Packs the filter (OHWI, same dtype as the plan) and bias for `p`. The GEMM runs on
   // AVX-512 VNNI bytes (conv_gemm_vnni.h) when the CPU has it, else on AVX2 int16.
-  void init(const ConvPlan& p, const uint8_t* filter, const int32_t* bias, bool single_round);
+  void init(const ConvPlan& p, const uint8_t* filter, const int32_t* bias);
   size_t scratch_bytes(int threads) const;
   // Computes the whole output; parallel over tiles of output pixels when `ctx.pool` is set.
   void run(const OpContext& ctx, const uint8_t* input, uint8_t* output) const;
@@ -43,13 +42,11 @@ class ConvGemm {
   ConvPlan p_;
   int32_t k_ = 0, k_pad_ = 0, blocks_ = 0;  // K = kh*kw*in_c, padded to even; 16-channel blocks
   std::vector<int16_t> w_;                  // [block][k/2][16 channels][2]
-  bool single_round_ = false;
   bool vnni_ = false;
   int32_t k4_ = 0;                     // VNNI: K padded to a multiple of 4
   std::vector<int8_t> w8_;             // VNNI: [block][k4/4][16 channels][4] (see conv_gemm_vnni.h)
   std::vector<int32_t> constant_, d_;  // VNNI: per channel
-  // Padded to blocks_ * 16. Single rounding reuses left_ as the total shift, right_ as the
-  // bias correction.
+  // Padded to blocks_ * 16.
   std::vector<int32_t> bias_, mult_, left_, right_;
 };
 

@@ -33,10 +33,8 @@ TPULAB_VNNI inline void store16(const GemmU8Params& p, int32_t c0, int32_t row_s
     const int32_t c = c0 + 8 * h;
     __m256i x = _mm256_add_epi32(v[h], load8(c, p.constant));
     x = _mm256_add_epi32(x, _mm256_mullo_epi32(load8(c, p.d), sum));
-    x = p.single_round ? avx2::multiply_by_quantized_multiplier_single_round(
-                             x, load8(c, p.mult), load8(c, p.left), load8(c, p.right))
-                       : avx2::multiply_by_quantized_multiplier(
-                             x, load8(c, p.mult), load8(c, p.left), load8(c, p.right));
+    x = avx2::multiply_by_quantized_multiplier(x, load8(c, p.mult), load8(c, p.left),
+                                               load8(c, p.right));
     x = _mm256_add_epi32(x, _mm256_set1_epi32(p.zp));
     v[h] = _mm256_min_epi32(_mm256_max_epi32(x, _mm256_set1_epi32(p.lo)), _mm256_set1_epi32(p.hi));
   }

@@ -21,11 +21,11 @@ struct GemmU8Params {
   int32_t out_c = 0;
   const int8_t* w = nullptr;  // [block][k4 / 4][16 channels][4]
   // Per channel, padded to blocks * 16: bias - zu * sum_k v - zu * d * k4; d; requantization
-  // (as ConvGemm: left/right shifts, or total shift and rounding term when single_round).
+  // (as ConvGemm: left/right shifts).
   const int32_t *constant = nullptr, *d = nullptr, *mult = nullptr, *left = nullptr,
                 *right = nullptr;
   int32_t zp = 0, lo = 0, hi = 0;
-  bool single_round = false, is_signed = false;
+  bool is_signed = false;
 };
 
 // out[r][c] for `rows` rows of u bytes (row r at a + r * lda, k4 bytes) whose byte sums are
