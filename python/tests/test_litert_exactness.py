@@ -139,12 +139,9 @@ KNOWN_FAILURES = {
                  "efficientnet_edgetpu_s", "efficientnet_edgetpu_l")},
     **{f"test_zoo_exports[{pair}-{m}]": reason for pair in ("optimized-vs-builtin", "reference-vs-builtin_ref")
        for m, reason in {
-           "resnet50_v2": "the zoo writes int8 RESHAPE as version 2; LiteRT registers RESHAPE version 1 only",
-           "densenet121": "the zoo's int8 CONCATENATION inputs are quantized unlike its output (ModelError in "
-                          "tpulab; TFLite's int8 kernel requires equal quantization too)",
            "unet_mv2": "tpulab's engine has no int8 TRANSPOSE_CONV kernel (UnsupportedError)",
        }.items()},
-    "test_zoo_exports[optimized-vs-builtin-ssd_mobilenet_v2]": _OPT,
+    **{f"test_zoo_exports[optimized-vs-builtin-{m}]": _OPT for m in ("ssd_mobilenet_v2", "resnet50_v2", "densenet121")},
 }
 
 

@@ -56,6 +56,8 @@ int32_t version_for(BuiltinOp code, DType type) {
       return 4;
     case BuiltinOp::kTransposeConv:
       return 3;
+    case BuiltinOp::kReshape:  // no int8 version: the converter writes 1, LiteRT knows only 1
+      return 1;
     default:
       return 2;
   }
@@ -352,6 +354,13 @@ TensorId ZooBuilder::concat(const std::vector<TensorId>& xs, int32_t axis) {
   for (TensorId x : xs) out[static_cast<size_t>(axis)] += shape(x)[static_cast<size_t>(axis)];
   TensorId y = add_tensor(next_name("concat"), type_, out);
   sg_.tensors[static_cast<size_t>(y)].quant = sg_.tensors[static_cast<size_t>(xs[0])].quant;
+  // TFLite's int8 CONCATENATION requires every input quantized as the output (the converter
+  // makes the producers write that quantization); uint8 requantizes instead.
+  if (type_ == DType::kInt8)
+    for (TensorId x : xs) {
+      Tensor& t = sg_.tensors[static_cast<size_t>(x)];
+      if (!t.is_constant()) t.quant = sg_.tensors[static_cast<size_t>(y)].quant;
+    }
   ConcatenationOptions o;
   o.axis = axis;
   add_op(BuiltinOp::kConcatenation, xs, {y}, o);
