@@ -1,7 +1,6 @@
 // tpulab power measure --source SPEC MODEL.tflite --device cpu|sim-edgetpu [--requests N]
 //                      [--warmup N] [--baseline S] [--platform NAME] [--json]
 // Thin: measuring is power::measure, the simulated Edge TPU's timeline power::edgetpu_run.
-#if defined(TPULAB_HAVE_POWER) && defined(TPULAB_HAVE_ENGINE) && defined(TPULAB_HAVE_DEVICE)
 
 #include <fmt/format.h>
 
@@ -191,5 +190,3 @@ void add_power_measure_command(CLI::App* power) {
 }
 
 }  // namespace tpulab::cli
-
-#endif
