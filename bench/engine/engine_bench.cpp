@@ -15,17 +15,18 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "testing/fashion_cnn.h"
 #include "common/table.h"
-#include "engine/datasets.h"
-#include "engine/evaluate.h"
+#include "data/datasets.h"
+#include "data/evaluate.h"
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 #include "model/tflite.h"
+#include "testing/fashion_cnn.h"
 
 namespace fs = std::filesystem;
 using namespace tpulab;
 using namespace tpulab::engine;
+using namespace tpulab::data;
 
 namespace {
 

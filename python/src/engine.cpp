@@ -8,9 +8,9 @@
 
 #include "bind.h"
 #include "common/error.h"
-#include "engine/datasets.h"
-#include "engine/evaluate.h"
-#include "engine/image.h"
+#include "data/datasets.h"
+#include "data/evaluate.h"
+#include "data/image.h"
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 
@@ -18,13 +18,13 @@ namespace tpulab::py {
 
 namespace {
 
-std::optional<engine::PixelNormalization> normalization(std::optional<float> mean,
-                                                        std::optional<float> std,
-                                                        const std::string& where) {
+std::optional<data::PixelNormalization> normalization(std::optional<float> mean,
+                                                      std::optional<float> std,
+                                                      const std::string& where) {
   if (mean.has_value() != std.has_value()) throw UsageError("mean and std go together", where);
   if (!mean) return std::nullopt;
   if (!(*std > 0.0f)) throw UsageError(fmt::format("std must be positive, not {}", *std), where);
-  return engine::PixelNormalization{*mean, *std};
+  return data::PixelNormalization{*mean, *std};
 }
 
 int check_threads(int threads, const std::string& where) {
@@ -119,7 +119,7 @@ class Interpreter {
     std::span<uint8_t> dst(static_cast<uint8_t*>(a.mutable_data()),
                            static_cast<size_t>(a.nbytes()));
     pyb::gil_scoped_release release;
-    engine::load_image_input(path.string(), t, dst, norm);
+    data::load_image_input(path.string(), t, dst, norm);
     return a;
   }
 
@@ -199,18 +199,18 @@ class Interpreter {
 pyb::dict evaluate(const Model& model, const std::string& dataset, const std::string& kernels,
                    int threads, int32_t limit, std::optional<float> mean,
                    std::optional<float> std) {
-  engine::EvalOptions opts;
+  data::EvalOptions opts;
   opts.kernels = engine::kernel_set_from_name(kernels);
   opts.threads = check_threads(threads, model.name);
   if (limit < -1 || limit == 0)
     throw UsageError(fmt::format("limit must be positive, not {}", limit), model.name);
   opts.limit = limit;
   opts.normalization = normalization(mean, std, model.name);
-  engine::EvalResult r;
+  data::EvalResult r;
   {
     pyb::gil_scoped_release release;
-    const engine::LabeledImages data = engine::load_dataset(dataset);
-    r = engine::evaluate_classifier(*model.graph, model.name, data, opts);
+    const data::LabeledImages images = data::load_dataset(dataset);
+    r = data::evaluate_classifier(*model.graph, model.name, images, opts);
   }
   pyb::dict d;
   d["dataset"] = r.dataset;

@@ -1,5 +1,4 @@
 // tpulab calibrate [--reference DIR] [-o PROFILE.toml] [--csv FILE]
-#ifdef TPULAB_HAVE_DEVICE
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -75,5 +74,3 @@ void add_calibrate_command(CLI::App& app) {
 }
 
 }  // namespace tpulab::cli
-
-#endif  // TPULAB_HAVE_DEVICE

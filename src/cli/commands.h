@@ -7,23 +7,13 @@ namespace tpulab::cli {
 
 void add_inspect_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
-#ifdef TPULAB_HAVE_DEVICE
 void add_simulate_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);
-void add_segment_command(CLI::App& app);  // cli/segment.cpp (partition comes with device)
-#endif
-#ifdef TPULAB_HAVE_POWER
+void add_segment_command(CLI::App& app);
 void add_power_command(CLI::App& app);
-#if defined(TPULAB_HAVE_ENGINE) && defined(TPULAB_HAVE_DEVICE)
 void add_power_measure_command(CLI::App* power);  // called by add_power_command
-#endif
-#endif
-#ifdef TPULAB_HAVE_PIPELINE
-void add_pipeline_command(CLI::App& app);  // cli/pipeline.cpp
-#endif
-#ifdef TPULAB_HAVE_ENGINE
+void add_pipeline_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
-#endif
 
 }  // namespace tpulab::cli

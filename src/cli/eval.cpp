@@ -16,8 +16,8 @@
 #include "common/file_io.h"
 #include "common/json_text.h"
 #include "common/table.h"
-#include "engine/datasets.h"
-#include "engine/evaluate.h"
+#include "data/datasets.h"
+#include "data/evaluate.h"
 #include "engine/interpreter.h"
 #include "model/tflite.h"
 #include "model/zoo/model_spec.h"
@@ -54,15 +54,15 @@ void eval(const EvalArgs& a) {
   const engine::KernelSet kernels = engine::kernel_set_from_name(a.kernels);
   const Graph graph = load_model(a.model);
   const std::string name = engine::model_display_name(a.model);
-  const engine::LabeledImages data = engine::load_dataset(a.dataset, a.data_dir);
+  const data::LabeledImages images = data::load_dataset(a.dataset, a.data_dir);
 
-  engine::EvalOptions opts;
+  data::EvalOptions opts;
   opts.kernels = kernels;
   opts.threads = a.threads;
   opts.limit = a.limit;
-  if (a.mean) opts.normalization = engine::PixelNormalization{*a.mean, *a.std};
+  if (a.mean) opts.normalization = data::PixelNormalization{*a.mean, *a.std};
   if (isatty(STDERR_FILENO) == 1) opts.progress = print_progress;
-  const engine::EvalResult r = engine::evaluate_classifier(graph, name, data, opts);
+  const data::EvalResult r = data::evaluate_classifier(graph, name, images, opts);
 
   const size_t classes = r.class_names.size();
   if (!a.confusion_csv.empty()) {
@@ -134,7 +134,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("model", args->model, "Model file (.tflite) or zoo:NAME")->required();
   cmd->add_option("--dataset", args->dataset, "fashion-mnist[:test|:train]")->required();
   cmd->add_option("--data-dir", args->data_dir,
-                  fmt::format("Dataset folder (default {})", engine::kFashionMnistDir));
+                  fmt::format("Dataset folder (default {})", data::kFashionMnistDir));
   cmd->add_option("--limit", args->limit, "Only the first N images")->check(whole_number(1));
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)")
       ->check(whole_number(1, 256));

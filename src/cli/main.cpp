@@ -15,21 +15,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tpulab 0.1.0");
   tpulab::cli::add_inspect_command(app);
   tpulab::cli::add_zoo_command(app);
-#ifdef TPULAB_HAVE_DEVICE
   tpulab::cli::add_simulate_command(app);
   tpulab::cli::add_calibrate_command(app);
-  tpulab::cli::add_segment_command(app);  // needs partition, which device brings
-#endif
-#ifdef TPULAB_HAVE_POWER
+  tpulab::cli::add_segment_command(app);
   tpulab::cli::add_power_command(app);
-#endif
-#ifdef TPULAB_HAVE_PIPELINE
   tpulab::cli::add_pipeline_command(app);
-#endif
-#ifdef TPULAB_HAVE_ENGINE
   tpulab::cli::add_run_command(app);
   tpulab::cli::add_eval_command(app);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -1,7 +1,6 @@
 // tpulab pipeline MODEL.tflite|zoo:NAME [MODEL2 ...] [--segments K | --plan plan.json]
 //                 [--pipelines P] [--requests N] [--load closed|poisson|periodic] [--rate R]
 //                 [--clock virtual|realtime] [--timing-only] [--json]
-#if defined(TPULAB_HAVE_PIPELINE)
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -285,5 +284,3 @@ void add_pipeline_command(CLI::App& app) {
 }
 
 }  // namespace tpulab::cli
-
-#endif  // TPULAB_HAVE_PIPELINE

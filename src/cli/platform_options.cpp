@@ -1,4 +1,3 @@
-#ifdef TPULAB_HAVE_DEVICE
 #include "cli/platform_options.h"
 
 #include <fmt/format.h>
@@ -24,4 +23,3 @@ device::Platform load_platform(const PlatformOptions& opts) {
 }
 
 }  // namespace tpulab::cli
-#endif

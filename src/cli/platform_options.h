@@ -1,7 +1,6 @@
 // The --platform / --platform-file / --profile options every simulating subcommand takes.
 #pragma once
 
-#ifdef TPULAB_HAVE_DEVICE
 #include <CLI/CLI.hpp>
 #include <string>
 
@@ -19,4 +18,3 @@ void add_platform_options(CLI::App* cmd, PlatformOptions& opts);
 device::Platform load_platform(const PlatformOptions& opts);
 
 }  // namespace tpulab::cli
-#endif

@@ -464,9 +464,7 @@ void add_power_command(CLI::App& app) {
   summary->add_flag("--json", sum->second, "Print JSON");
   summary->callback([sum] { run_summary(sum->first, sum->second); });
 
-#if defined(TPULAB_HAVE_ENGINE) && defined(TPULAB_HAVE_DEVICE)
   add_power_measure_command(power);
-#endif
 
   auto sens = std::make_shared<bool>(false);
   CLI::App* sensors = power->add_subcommand("sensors", "List the known current-sensor models");

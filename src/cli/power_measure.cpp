@@ -2,7 +2,6 @@
 //                      [--warmup N] [--baseline S] [--platform NAME] [--json]
 // Thin: measuring is power::measure, the simulated Edge TPU's chain
 // power::measure_simulated_edgetpu.
-#if defined(TPULAB_HAVE_POWER) && defined(TPULAB_HAVE_ENGINE) && defined(TPULAB_HAVE_DEVICE)
 
 #include <fmt/format.h>
 
@@ -156,5 +155,3 @@ void add_power_measure_command(CLI::App* power) {
 }
 
 }  // namespace tpulab::cli
-
-#endif

@@ -17,8 +17,8 @@
 #include "common/file_io.h"
 #include "common/json_text.h"
 #include "common/table.h"
-#include "engine/datasets.h"
-#include "engine/image.h"
+#include "data/datasets.h"
+#include "data/image.h"
 #include "engine/interpreter.h"
 #include "engine/outputs.h"
 #include "engine/thread_pool.h"
@@ -59,9 +59,9 @@ void run(const RunArgs& a) {
           fmt::format("--input feeds one image but the model has {} inputs: use --input-raw",
                       in.num_inputs()),
           name);
-    std::optional<engine::PixelNormalization> norm;
-    if (a.mean) norm = engine::PixelNormalization{*a.mean, *a.std};
-    engine::load_image_input(a.input, in.input(0), in.input_bytes(0), norm);
+    std::optional<data::PixelNormalization> norm;
+    if (a.mean) norm = data::PixelNormalization{*a.mean, *a.std};
+    data::load_image_input(a.input, in.input(0), in.input_bytes(0), norm);
   } else {
     if (a.input_raw.size() != in.num_inputs())
       throw Error(fmt::format("the model has {} inputs but --input-raw gives {} files",
@@ -87,7 +87,7 @@ void run(const RunArgs& a) {
 
   // Read before running, so that a bad label file fails before any output is written.
   const std::vector<std::string> labels =
-      a.labels.empty() ? std::vector<std::string>{} : engine::read_labels(a.labels);
+      a.labels.empty() ? std::vector<std::string>{} : data::read_labels(a.labels);
   const auto t0 = std::chrono::steady_clock::now();
   in.invoke();
   const double ms =

@@ -1,7 +1,6 @@
 // tpulab segment MODEL.tflite -n K --strategy params|profile|optimal --out DIR
 // tpulab segment MODEL.tflite -n K --strategy profile --measure [--measure-runs N] --out DIR
 // tpulab segment MODEL.tflite --compare -n 1..8
-#if defined(TPULAB_HAVE_DEVICE) && defined(TPULAB_HAVE_PARTITION)
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -219,5 +218,3 @@ void add_segment_command(CLI::App& app) {
 }
 
 }  // namespace tpulab::cli
-
-#endif  // TPULAB_HAVE_DEVICE && TPULAB_HAVE_PARTITION

@@ -1,5 +1,4 @@
 // tpulab simulate MODEL.tflite --platform NAME [--segments K | --plan plan.json] [--json]
-#ifdef TPULAB_HAVE_DEVICE
 #include <fmt/format.h>
 
 #include <iostream>
@@ -78,5 +77,3 @@ void add_simulate_command(CLI::App& app) {
 }
 
 }  // namespace tpulab::cli
-
-#endif  // TPULAB_HAVE_DEVICE

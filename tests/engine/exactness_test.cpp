@@ -9,7 +9,7 @@
 #include <random>
 
 #include "common/error.h"
-#include "engine/image.h"
+#include "data/image.h"
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 #include "model/tflite.h"
@@ -55,7 +55,7 @@ std::vector<std::vector<uint8_t>> random_inputs(Interpreter& in, uint32_t seed) 
 // The images an image-input model is checked on (one under sanitizers, to keep CI time modest).
 std::vector<std::string> images_for(const TensorRef& input) {
   try {
-    const ImageShape s = image_shape_of(input, "");
+    const data::ImageShape s = data::image_shape_of(input, "");
     std::vector<std::string> all =
         s.channels == 1 ? std::vector<std::string>{"mnist_nine.bmp"}
                         : std::vector<std::string>{"grace_hopper.bmp", "cat.bmp", "squat.bmp"};
@@ -205,7 +205,8 @@ TEST_P(SharedModel, MatchesTfliteOnRandomInputsAndImages) {
   if (probe.num_inputs() != 1) return;
   for (const std::string& image : images_for(probe.input(0))) {
     std::vector<uint8_t> bytes(probe.input_bytes(0).size());
-    load_image_input((testing::shared_dir() / "images" / image).string(), probe.input(0), bytes);
+    data::load_image_input((testing::shared_dir() / "images" / image).string(), probe.input(0),
+                           bytes);
     expect_same_as_oracle(model, g, {bytes}, image);
   }
 }

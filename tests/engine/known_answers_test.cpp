@@ -9,7 +9,7 @@
 #include <span>
 #include <sstream>
 
-#include "engine/image.h"
+#include "data/image.h"
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 #include "model/tflite.h"
@@ -33,8 +33,8 @@ int top1(const fs::path& model, const std::string& image, KernelSet set) {
   const Graph g = read_tflite(model.string());
   ThreadPool pool(2);
   Interpreter in(g, model.filename().string(), {set, &pool});
-  load_image_input((testing::shared_dir() / "images" / image).string(), in.input(0),
-                   in.input_bytes(0));
+  data::load_image_input((testing::shared_dir() / "images" / image).string(), in.input(0),
+                         in.input_bytes(0));
   in.invoke();
   const auto out = in.output_bytes(0);
   return static_cast<int>(std::max_element(out.begin(), out.end()) - out.begin());
@@ -103,7 +103,8 @@ TEST(KnownAnswers, MovenetMatchesReferenceCsvWithinTheOraclesOwnTolerance) {
 
   Interpreter probe(g, "movenet", {KernelSet::kReference});
   std::vector<uint8_t> input(probe.input_bytes(0).size());
-  load_image_input((testing::shared_dir() / "images/squat.bmp").string(), probe.input(0), input);
+  data::load_image_input((testing::shared_dir() / "images/squat.bmp").string(), probe.input(0),
+                         input);
   const testing::OracleResult oracle = testing::oracle_run(model, {input});
   ASSERT_TRUE(oracle.ok) << oracle.error;
   ASSERT_EQ(oracle.outputs.size(), 1u);

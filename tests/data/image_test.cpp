@@ -1,6 +1,6 @@
 // Image input preparation: decoding (BMP, PNG, JPEG), the bilinear convention, conversion to
 // each input dtype, and clear errors for bad files.
-#include "engine/image.h"
+#include "data/image.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,9 +11,10 @@
 #include "common/error.h"
 #include "testing/testing.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 namespace {
 
+using engine::TensorRef;
 using ::testing::HasSubstr;
 
 Image gradient(int w, int h) {
@@ -166,4 +167,4 @@ TEST(Image, HugeBmpHeaderIsATruncatedImage) {
 }
 
 }  // namespace
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

@@ -1,4 +1,4 @@
-#include "engine/image.h"
+#include "data/image.h"
 
 #include <fmt/format.h>
 #include <stb/stb_image.h>
@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "common/file_io.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 
 namespace {
 // Larger images are refused rather than risk a huge allocation from a corrupt header.
@@ -140,7 +140,7 @@ Image resize_bilinear(const Image& image, int width, int height) {
   return out;
 }
 
-ImageShape image_shape_of(const TensorRef& input, const std::string& what) {
+ImageShape image_shape_of(const engine::TensorRef& input, const std::string& what) {
   const auto& s = input.shape;
   auto bad = [&]() {
     return UsageError(
@@ -163,7 +163,7 @@ ImageShape image_shape_of(const TensorRef& input, const std::string& what) {
   return r;
 }
 
-void pixels_to_tensor(std::span<const uint8_t> pixels, const TensorRef& input,
+void pixels_to_tensor(std::span<const uint8_t> pixels, const engine::TensorRef& input,
                       std::span<uint8_t> out, const std::optional<PixelNormalization>& norm) {
   const auto n = static_cast<size_t>(input.num_elements());
   if (pixels.size() != n)
@@ -208,11 +208,11 @@ void pixels_to_tensor(std::span<const uint8_t> pixels, const TensorRef& input,
   }
 }
 
-void load_image_input(const std::string& path, const TensorRef& input, std::span<uint8_t> out,
-                      const std::optional<PixelNormalization>& norm) {
+void load_image_input(const std::string& path, const engine::TensorRef& input,
+                      std::span<uint8_t> out, const std::optional<PixelNormalization>& norm) {
   const ImageShape shape = image_shape_of(input, path);
   const Image img = resize_bilinear(read_image(path, shape.channels), shape.width, shape.height);
   pixels_to_tensor(img.pixels, input, out, norm);
 }
 
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

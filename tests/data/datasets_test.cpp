@@ -1,5 +1,5 @@
 // IDX reading (gzip'd and plain), Fashion-MNIST loading, and errors for missing or corrupt files.
-#include "engine/datasets.h"
+#include "data/datasets.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "testing/testing.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 namespace {
 
 using ::testing::HasSubstr;
@@ -119,4 +119,4 @@ TEST(Datasets, FashionMnistTestSplit) {
 }
 
 }  // namespace
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

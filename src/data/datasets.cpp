@@ -1,4 +1,4 @@
-#include "engine/datasets.h"
+#include "data/datasets.h"
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "common/file_io.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 
 namespace {
 
@@ -145,4 +145,4 @@ LabeledImages load_dataset(const std::string& spec, const std::string& dir) {
                    "");
 }
 
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

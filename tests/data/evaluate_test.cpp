@@ -1,6 +1,6 @@
 // evaluate_classifier: predictions equal a plain one-image-at-a-time loop, whatever the thread
 // count; the confusion matrix adds up; models that do not fit the dataset are refused.
-#include "engine/evaluate.h"
+#include "data/evaluate.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,11 @@
 #include "testing/fashion_cnn.h"
 #include "testing/tiny_models.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 namespace {
+
+using engine::Interpreter;
+using engine::KernelSet;
 
 LabeledImages random_dataset(int32_t count) {
   std::mt19937 rng(11);
@@ -96,4 +99,4 @@ TEST(Evaluate, RefusesModelsThatDoNotFit) {
 }
 
 }  // namespace
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

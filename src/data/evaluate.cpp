@@ -1,4 +1,4 @@
-#include "engine/evaluate.h"
+#include "data/evaluate.h"
 
 #include <fmt/format.h>
 
@@ -11,12 +11,12 @@
 #include "engine/interpreter.h"
 #include "engine/thread_pool.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 
 namespace {
 
 // Index of the largest element (first on ties), whatever the output's element type.
-int32_t argmax(const TensorRef& t) {
+int32_t argmax(const engine::TensorRef& t) {
   auto best = [&](auto* p) {
     const int64_t n = t.num_elements();
     int64_t b = 0;
@@ -49,11 +49,11 @@ EvalResult evaluate_classifier(const Graph& graph, const std::string& model_name
   const int32_t total = opts.limit < 0 ? data.count : std::min(opts.limit, data.count);
   const auto classes = static_cast<int32_t>(data.class_names.size());
 
-  std::vector<Interpreter> interpreters;
+  std::vector<engine::Interpreter> interpreters;
   interpreters.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i)
-    interpreters.emplace_back(graph, model_name, InterpreterOptions{opts.kernels});
-  Interpreter& first = interpreters.front();
+    interpreters.emplace_back(graph, model_name, engine::InterpreterOptions{opts.kernels});
+  engine::Interpreter& first = interpreters.front();
   if (first.num_inputs() != 1 || first.num_outputs() != 1)
     throw UsageError(
         fmt::format("a classifier has one input and one output; the model has {} and {}",
@@ -72,14 +72,15 @@ EvalResult evaluate_classifier(const Graph& graph, const std::string& model_name
         model_name);
 
   std::vector<int32_t> predicted(static_cast<size_t>(total), -1);
-  ThreadPool pool(threads);
+  engine::ThreadPool pool(threads);
   const auto t0 = std::chrono::steady_clock::now();
   // Batches keep the progress callback on the calling thread and reasonably frequent.
   const int32_t batch = std::max(256, threads * 64);
   for (int32_t start = 0; start < total; start += batch) {
     const int32_t len = std::min(batch, total - start);
     pool.parallel_for(len, [&](int64_t b, int64_t e) {
-      Interpreter& in = interpreters[static_cast<size_t>(ThreadPool::worker_index())];
+      engine::Interpreter& in =
+          interpreters[static_cast<size_t>(engine::ThreadPool::worker_index())];
       for (int64_t k = b; k < e; ++k) {
         const int32_t i = start + static_cast<int32_t>(k);
         in.reset_variables();
@@ -109,4 +110,4 @@ EvalResult evaluate_classifier(const Graph& graph, const std::string& model_name
   return r;
 }
 
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

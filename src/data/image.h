@@ -10,7 +10,7 @@
 
 #include "engine/kernel.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 
 // 8-bit pixels, row-major, channels interleaved (HWC).
 struct Image {
@@ -35,7 +35,7 @@ struct ImageShape {
 };
 // [1,H,W,C] or [H,W,C] with C = 1 or 3, or [1,H,W] / [H,W] for one grey channel. UsageError
 // naming `what` for any other shape.
-ImageShape image_shape_of(const TensorRef& input, const std::string& what);
+ImageShape image_shape_of(const engine::TensorRef& input, const std::string& what);
 
 // real = (pixel - mean) / std.
 struct PixelNormalization {
@@ -48,12 +48,13 @@ struct PixelNormalization {
 // inputs get the pixel bytes unchanged (what quantized image models are built for), int8 inputs
 // pixel - 128, and float inputs pixel / 255. With one, real values are quantized with the input's
 // scale and zero point (round half away from zero, clamped), or stored as float.
-void pixels_to_tensor(std::span<const uint8_t> pixels, const TensorRef& input,
+void pixels_to_tensor(std::span<const uint8_t> pixels, const engine::TensorRef& input,
                       std::span<uint8_t> out,
                       const std::optional<PixelNormalization>& norm = std::nullopt);
 
 // All of the above: reads `path`, resizes to the input's size and fills `out`.
-void load_image_input(const std::string& path, const TensorRef& input, std::span<uint8_t> out,
+void load_image_input(const std::string& path, const engine::TensorRef& input,
+                      std::span<uint8_t> out,
                       const std::optional<PixelNormalization>& norm = std::nullopt);
 
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

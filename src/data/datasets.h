@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace tpulab::engine {
+namespace tpulab::data {
 
 // An IDX array (the MNIST file format): unsigned bytes with 1..4 dimensions.
 struct IdxArray {
@@ -45,4 +45,4 @@ LabeledImages load_fashion_mnist(const std::string& split,
 // "fashion-mnist:train" (UsageError for anything else).
 LabeledImages load_dataset(const std::string& spec, const std::string& dir = "");
 
-}  // namespace tpulab::engine
+}  // namespace tpulab::data

@@ -8,15 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "engine/datasets.h"
-#include "engine/image.h"
+#include "data/datasets.h"
+#include "data/image.h"
 #include "engine/kernel.h"
 #include "model/graph.h"
 
-namespace tpulab::engine {
+namespace tpulab::data {
 
 struct EvalOptions {
-  KernelSet kernels = KernelSet::kOptimized;
+  engine::KernelSet kernels = engine::KernelSet::kOptimized;
   int threads = 1;     // images run in parallel, one interpreter per thread
   int32_t limit = -1;  // the first `limit` images; -1 = all
   std::optional<PixelNormalization> normalization;  // see pixels_to_tensor
@@ -42,4 +42,4 @@ struct EvalResult {
 EvalResult evaluate_classifier(const Graph& graph, const std::string& model_name,
                                const LabeledImages& data, const EvalOptions& opts);
 
-}  // namespace tpulab::engine
+}  // namespace tpulab::data
