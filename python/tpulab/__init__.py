@@ -47,7 +47,7 @@ from ._tpulab import (
 from ._tpulab import segment as _segment
 from ._tpulab import simulate_dict as _simulate_dict
 from ._tpulab import PipelinedRunner
-from ._pipeline import PipelineReport, TopologySweep, pipeline, topologies
+from ._pipeline import PipelineReport, TopologySweep, _Fields, pipeline, topologies
 from . import zoo
 from . import power
 
@@ -65,7 +65,7 @@ def _model(model: ModelLike) -> Model:
     raise UsageError(f"expected a tpulab.Model or a path, got {type(model).__name__}")
 
 
-class Simulation(dict):
+class Simulation(_Fields):
     """The result of simulate(): exactly the fields of `tpulab simulate --json` (platform,
     latency_ms, throughput_ips, bottleneck_ms, energy_mj, average_power_w, segments, ...),
     readable as attributes or as dict keys. ``warnings`` (an attribute, not a key) holds what the
@@ -75,15 +75,6 @@ class Simulation(dict):
         fields = dict(fields)
         self.__dict__["warnings"] = fields.pop("warnings", [])
         super().__init__(fields)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def to_dict(self) -> dict:
-        return dict(self)
 
 
 def simulate(
