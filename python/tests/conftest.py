@@ -49,8 +49,12 @@ def cli():
     if not os.access(exe, os.X_OK):
         pytest.fail(f"the tpulab CLI is not built at {exe} (set TPULAB_CLI)")
 
+    # Under ./run pytest-asan the interpreter has the ASan runtime preloaded; the CLI links its
+    # own, and two runtimes in one process refuse to start.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
     def run(*args, check=True):
-        r = subprocess.run([exe, *map(str, args)], capture_output=True, text=True)
+        r = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env)
         if check and r.returncode != 0:
             raise AssertionError(f"tpulab {' '.join(map(str, args))} failed ({r.returncode}): {r.stderr}")
         return r
