@@ -37,7 +37,7 @@ class Interpreter {
  public:
   Interpreter(const Model& model, const std::string& kernels, int threads,
               bool preserve_all_tensors)
-      : graph_(model.graph), name_(model.name), preserve_all_(preserve_all_tensors) {
+      : graph_(model.graph), name_(model.name) {
     engine::InterpreterOptions opts;
     opts.kernels = engine::kernel_set_from_name(kernels);
     pool_ = std::make_unique<engine::ThreadPool>(check_threads(threads, name_));
@@ -54,14 +54,12 @@ class Interpreter {
     engine::Interpreter& in = open();
     const Subgraph& sg = graph_->main();
     if (index < 0 || index >= static_cast<int64_t>(sg.tensors.size()))
-      throw UsageError(fmt::format("tensor index {} is not in 0..{}", index, sg.tensors.size() - 1),
+      throw UsageError(fmt::format("tensor index {} is not below the model's {} tensors", index,
+                                   sg.tensors.size()),
                        name_);
     const auto i = static_cast<int32_t>(index);
     const engine::TensorRef& t = in.tensor(static_cast<size_t>(i));
-    const bool kept = preserve_all_ || t.is_constant ||
-                      sg.tensors[static_cast<size_t>(i)].is_variable ||
-                      std::ranges::count(sg.inputs, i) > 0 || std::ranges::count(sg.outputs, i) > 0;
-    if (!kept)
+    if (!in.holds_value_after_invoke(static_cast<size_t>(i)))
       throw UsageError(
           fmt::format("tensor {} ({}) is an intermediate whose memory other tensors reuse; "
                       "create the Interpreter with preserve_all_tensors=True",
@@ -192,7 +190,6 @@ class Interpreter {
   std::string name_;
   std::unique_ptr<engine::ThreadPool> pool_;
   std::unique_ptr<engine::Interpreter> in_;
-  bool preserve_all_ = false;
   std::mutex mu_;  // one invoke at a time (the GIL is released while it runs)
 };
 

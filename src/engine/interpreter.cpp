@@ -146,11 +146,10 @@ void Interpreter::prepare(const InterpreterOptions& opts) {
                                                shape_string(out->shape)));
     }
   }
-  preserve_all_ = opts.preserve_all_tensors;
-  plan_and_allocate(threads);
+  plan_and_allocate(threads, opts.preserve_all_tensors);
 }
 
-void Interpreter::plan_and_allocate(int threads) {
+void Interpreter::plan_and_allocate(int threads, bool preserve_all_tensors) {
   const Subgraph& sg = graph_->main();
   const auto num_ops = static_cast<int32_t>(sg.ops.size());
   const size_t n = tensors_.size();
@@ -159,10 +158,14 @@ void Interpreter::plan_and_allocate(int threads) {
   // through the whole invoke so callers can write inputs once and read outputs afterwards.
   const TensorUses uses = tensor_uses(sg);
   std::vector<int32_t> first(n, -1), last(n, -1);
+  holds_value_.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
+    holds_value_[i] = tensors_[i].is_constant || sg.tensors[i].is_variable;
     if (!uses.used(i)) continue;
     first[i] = uses.first(i);
-    last[i] = uses.graph_input[i] || uses.graph_output[i] || preserve_all_ ? num_ops : uses.last(i);
+    const bool whole_invoke = uses.graph_input[i] || uses.graph_output[i] || preserve_all_tensors;
+    last[i] = whole_invoke ? num_ops : uses.last(i);
+    holds_value_[i] |= whole_invoke;
   }
 
   std::vector<BufferRequest> requests;

@@ -59,6 +59,10 @@ class Interpreter {
   const std::string& output_name(size_t i) const;
   // Any tensor of the subgraph by its index (for debugging and segment checks).
   const TensorRef& tensor(size_t index) const { return tensors_.at(index); }
+  // Whether tensor(index) still holds its own value after invoke: constants, variables, graph
+  // inputs and outputs, and every tensor under preserve_all_tensors; other intermediates share
+  // memory that later ops overwrite.
+  bool holds_value_after_invoke(size_t index) const { return holds_value_.at(index) != 0; }
 
   // Runs every op once. Inputs keep their bytes (invoke again without rewriting them).
   void invoke();
@@ -73,7 +77,7 @@ class Interpreter {
 
  private:
   void prepare(const InterpreterOptions& opts);
-  void plan_and_allocate(int threads);
+  void plan_and_allocate(int threads, bool preserve_all_tensors);
 
   struct AlignedFree {
     void operator()(uint8_t* p) const;
@@ -93,7 +97,7 @@ class Interpreter {
   std::vector<Buffer> aligned_constants_;  // copies of constants whose bytes were misaligned
   size_t arena_bytes_ = 0;
   size_t naive_bytes_ = 0;
-  bool preserve_all_ = false;
+  std::vector<uint8_t> holds_value_;  // per tensor: see holds_value_after_invoke
 };
 
 // "reference" / "optimized" (UsageError for anything else), and back.

@@ -152,6 +152,28 @@ TEST(Interpreter, RunsAChainAndReusesMemory) {
   EXPECT_GE(static_cast<int64_t>(in.arena_bytes()), peak_activation_bytes(g.main()));
 }
 
+TEST(Interpreter, PreserveAllTensorsKeepsEveryIntermediate) {
+  const Graph g = chain(6, 1000);
+  InterpreterOptions opts = with_test_kernels();
+  opts.preserve_all_tensors = true;
+  Interpreter kept(g, "chain.tflite", opts);
+  Interpreter reused(g, "chain.tflite", with_test_kernels());
+  for (Interpreter* in : {&kept, &reused}) {
+    auto input = in->input_bytes(0);
+    for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i);
+    in->invoke();
+  }
+  EXPECT_EQ(kept.arena_bytes(), kept.naive_arena_bytes());
+  // Tensor k of the chain holds input + k after the invoke.
+  for (size_t k = 0; k <= 6; ++k) {
+    EXPECT_TRUE(kept.holds_value_after_invoke(k)) << k;
+    EXPECT_EQ(reused.holds_value_after_invoke(k), k == 0 || k == 6) << k;
+    const TensorRef& t = kept.tensor(k);
+    for (size_t i = 0; i < 1000; ++i)
+      ASSERT_EQ(t.data[i], static_cast<uint8_t>(i + k)) << "tensor " << k << " byte " << i;
+  }
+}
+
 TEST(Interpreter, PrepareSetsShapesDownstreamAndScratch) {
   GraphBuilder b;
   const int32_t x = b.tensor({2, 3});
