@@ -8,6 +8,11 @@ function(tpulab_module name)
   add_library(tpulab_${name} STATIC ${sources})
   target_include_directories(tpulab_${name} PUBLIC "${CMAKE_SOURCE_DIR}/src")
   target_link_libraries(tpulab_${name} PRIVATE tpulab_warnings PUBLIC ${ARGN})
+  if(TPULAB_FUZZ)
+    # Coverage instrumentation for every library, so libFuzzer sees inside the code it fuzzes
+    # (the tests and the CLI do not need it).
+    target_compile_options(tpulab_${name} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # tpulab_test(NAME DEPS...): one GoogleTest binary per module made of every .cpp below tests/NAME.

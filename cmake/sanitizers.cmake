@@ -6,7 +6,3 @@ if(TPULAB_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 endif()
-if(TPULAB_FUZZ)
-  # Coverage instrumentation for every library, so libFuzzer sees inside the code it fuzzes.
-  add_compile_options(-fsanitize=fuzzer-no-link)
-endif()

@@ -10,12 +10,6 @@ namespace tpulab::power {
 
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Checked before the port is opened: a device is not touched for options that are wrong.
 const std::string& checked(const std::string& path, const Ps3Options& o) {
   check_option(o.timeout_s, 0, kMaxTimeoutS, true, "timeout_s", path);
@@ -114,10 +108,10 @@ std::string PowerSensor3Source::query_version() {
   const int wait_ms = timeout_ms(options_.timeout_s);
   send(ps3::cmd::kVersion);
   std::string version;
-  const int64_t deadline = now_ms() + wait_ms;
+  const int64_t deadline = steady_now_ms() + wait_ms;
   uint8_t byte;
   while (true) {
-    const int64_t left = deadline - now_ms();
+    const int64_t left = deadline - steady_now_ms();
     if (left <= 0)
       throw IoError("timed out after " + std::to_string(wait_ms) +
                         " ms waiting for the firmware version: not a PowerSensor3, or it is busy",
@@ -242,7 +236,7 @@ void PowerSensor3Source::before_start() {
 void PowerSensor3Source::on_stop_requested() {
   // 'X' makes the firmware end the stream with FF 3F FF 3F, so every frame sent before the
   // stop reaches the sinks; give it a bounded time in case the device is gone.
-  stop_deadline_ms_ = now_ms() + timeout_ms(options_.timeout_s);
+  stop_deadline_ms_ = steady_now_ms() + timeout_ms(options_.timeout_s);
   stop_sent_ = true;
   send(ps3::cmd::kStopWithSequence);
 }
@@ -280,7 +274,7 @@ void PowerSensor3Source::run(std::stop_token stop) {
     publish(t, frame.timestamp, frame.marker, processor_.channels());
   };
   while (true) {
-    if (stop.stop_requested() && now_ms() > stop_deadline_ms_.load()) break;
+    if (stop.stop_requested() && steady_now_ms() > stop_deadline_ms_.load()) break;
     const size_t n = port_.read_some(buffer, 20);
     // Checked after the read: a stop sequence in these bytes was sent after the flag was set.
     if (stop_sent_.load()) decoder_.expect_stop(true);

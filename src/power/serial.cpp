@@ -49,12 +49,6 @@ speed_t speed_of(int baud) {
   }
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 SerialPort::SerialPort(const std::string& path, int baud) : path_(path) {
@@ -126,9 +120,9 @@ size_t SerialPort::read_some(std::span<uint8_t> buffer, int timeout_ms) {
 
 void SerialPort::read_exact(std::span<uint8_t> buffer, int timeout_ms, const std::string& what) {
   size_t got = 0;
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = steady_now_ms() + timeout_ms;
   while (got < buffer.size()) {
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - steady_now_ms();
     if (left <= 0)
       throw IoError("timed out after " + std::to_string(timeout_ms) + " ms waiting for " + what +
                         " (got " + std::to_string(got) + " of " + std::to_string(buffer.size()) +
@@ -140,7 +134,7 @@ void SerialPort::read_exact(std::span<uint8_t> buffer, int timeout_ms, const std
 
 void SerialPort::write(std::span<const uint8_t> bytes, int timeout_ms) {
   size_t done = 0;
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = steady_now_ms() + timeout_ms;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n > 0) {
@@ -149,7 +143,7 @@ void SerialPort::write(std::span<const uint8_t> bytes, int timeout_ms) {
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR)
       throw IoError("cannot write to the device: " + errno_text(errno), path_);
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - steady_now_ms();
     if (left <= 0) throw IoError("timed out writing to the device", path_);
     pollfd p{fd_, POLLOUT, 0};
     ::poll(&p, 1, static_cast<int>(left));
@@ -167,11 +161,17 @@ void SerialPort::flush_input() { tcflush(fd_, TCIFLUSH); }
 
 bool SerialPort::drain(int quiet_ms, int max_ms) {
   uint8_t buf[4096];
-  int64_t deadline = now_ms() + max_ms;
-  while (now_ms() < deadline) {
+  int64_t deadline = steady_now_ms() + max_ms;
+  while (steady_now_ms() < deadline) {
     if (read_some(buf, quiet_ms) == 0) return true;
   }
   return false;
+}
+
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace tpulab::power

@@ -43,4 +43,7 @@ class SerialPort {
   int fd_ = -1;
 };
 
+// The monotonic clock in milliseconds, for the deadlines of serial waits.
+int64_t steady_now_ms();
+
 }  // namespace tpulab::power

@@ -41,8 +41,8 @@ struct Timed {
   double seconds = 0;
 };
 
-Timed tpulab(std::vector<std::string> args, int timeout_s = 60) {
-  args.insert(args.begin(), (testing::binary_dir() / "bin" / "tpulab").string());
+Timed timed_tpulab(std::vector<std::string> args, int timeout_s = 60) {
+  args.insert(args.begin(), testing::tpulab_binary().string());
   const auto t0 = std::chrono::steady_clock::now();
   Timed t;
   t.r = testing::run_command(args, timeout_s);
@@ -158,7 +158,7 @@ std::vector<std::vector<std::string>> file_slots(const std::string& model, const
 void expect_clean_error(const std::vector<std::string>& args, const std::string& bad,
                         int expected_exit, const fs::path& dir) {
   const auto before = listing(dir);
-  const Timed t = tpulab(args);
+  const Timed t = timed_tpulab(args);
   SCOPED_TRACE("tpulab " + join(args));
   EXPECT_EQ(t.r.exit_code, expected_exit) << t.r.err;
   EXPECT_EQ(error_lines(t.r.err), 1) << t.r.err;
@@ -207,7 +207,8 @@ TEST_F(Hostile, TruncatedImagesAndBadLabelFilesAreErrors) {
     expect_clean_error({"run", model, "--input", at("image.bmp"), "--labels", labels}, labels, 1,
                        dir_->path());
   // The complete image classifies.
-  const Timed ok = tpulab({"run", model, "--input", at("image.bmp"), "--labels", at("labels.txt")});
+  const Timed ok =
+      timed_tpulab({"run", model, "--input", at("image.bmp"), "--labels", at("labels.txt")});
   EXPECT_EQ(ok.r.exit_code, 0) << ok.r.err;
 }
 
@@ -269,7 +270,7 @@ TEST_F(Hostile, NumericOptionsAreRangeChecked) {
 
 TEST_F(Hostile, AModelTooLargeForTfliteIsRefusedBeforeAnyWork) {
   const std::string out = at("vgg.tflite");
-  const Timed t = tpulab({"zoo", "build", "vgg19", "--input", "2048", "-o", out});
+  const Timed t = timed_tpulab({"zoo", "build", "vgg19", "--input", "2048", "-o", out});
   EXPECT_EQ(t.r.exit_code, 2) << t.r.err;
   EXPECT_EQ(error_lines(t.r.err), 1) << t.r.err;
   EXPECT_THAT(t.r.err, HasSubstr("2 GiB"));
@@ -280,17 +281,18 @@ TEST_F(Hostile, AModelTooLargeForTfliteIsRefusedBeforeAnyWork) {
 
 TEST_F(Hostile, TextThatIsNotUtf8NeitherBreaksJsonNorStopsSegment) {
   const std::string model = at("latin1.tflite");
-  const Timed inspect = tpulab({"inspect", model, "--format", "json"});
+  const Timed inspect = timed_tpulab({"inspect", model, "--format", "json"});
   ASSERT_EQ(inspect.r.exit_code, 0) << inspect.r.err;
   const auto j = nlohmann::json::parse(inspect.r.out);  // strict: throws on invalid UTF-8
   EXPECT_THAT(j.dump(), HasSubstr("input\xEF\xBF\xBD"));
 
-  const Timed run = tpulab({"run", model, "--input", at("image.bmp"), "--json"});
+  const Timed run = timed_tpulab({"run", model, "--input", at("image.bmp"), "--json"});
   ASSERT_EQ(run.r.exit_code, 0) << run.r.err;
   EXPECT_TRUE(nlohmann::json::accept(run.r.out));
 
   testing::TempDir out;
-  const Timed seg = tpulab({"segment", model, "-n", "2", "--json", "--out", (out / "s").string()});
+  const Timed seg =
+      timed_tpulab({"segment", model, "-n", "2", "--json", "--out", (out / "s").string()});
   ASSERT_EQ(seg.r.exit_code, 0) << seg.r.err;
   EXPECT_TRUE(nlohmann::json::accept(seg.r.out));
   EXPECT_TRUE(fs::exists(out / "s" / "plan.json"));
@@ -301,7 +303,7 @@ TEST_F(Hostile, WritersNeverTouchAUsersTmpFileAndNameTheUsersPath) {
   testing::TempDir out;
   const fs::path target = out / "m.tflite";
   std::ofstream(target.string() + ".tmp") << "mine";
-  const Timed t = tpulab(
+  const Timed t = timed_tpulab(
       {"zoo", "build", "mobilenet_v1", "--input", "96", "--width", "0.25", "-o", target.string()});
   ASSERT_EQ(t.r.exit_code, 0) << t.r.err;
   std::ifstream in(target.string() + ".tmp");
@@ -311,7 +313,7 @@ TEST_F(Hostile, WritersNeverTouchAUsersTmpFileAndNameTheUsersPath) {
   EXPECT_EQ(listing(out.path()), (std::vector<std::string>{"m.tflite", "m.tflite.tmp"}));
   // A folder that cannot be written: the error names the target, not a temporary.
   const std::string nowhere = (out / "no" / "such" / "m.tflite").string();
-  const Timed bad = tpulab({"zoo", "build", "mobilenet_v1", "--input", "96", "-o", nowhere});
+  const Timed bad = timed_tpulab({"zoo", "build", "mobilenet_v1", "--input", "96", "-o", nowhere});
   EXPECT_EQ(bad.r.exit_code, 1);
   EXPECT_THAT(bad.r.err, HasSubstr(nowhere));
   EXPECT_THAT(bad.r.err, ::testing::Not(HasSubstr(".tpulab-")));
@@ -320,9 +322,9 @@ TEST_F(Hostile, WritersNeverTouchAUsersTmpFileAndNameTheUsersPath) {
 TEST_F(Hostile, SegmentNeverMixesPlansAndLeavesUsersFoldersAlone) {
   testing::TempDir out;
   const std::string model = at("model.tflite"), dir = (out / "plan").string();
-  ASSERT_EQ(tpulab({"segment", model, "-n", "4", "--out", dir}).r.exit_code, 0);
+  ASSERT_EQ(timed_tpulab({"segment", model, "-n", "4", "--out", dir}).r.exit_code, 0);
   EXPECT_EQ(listing(dir).size(), 5u);
-  ASSERT_EQ(tpulab({"segment", model, "-n", "2", "--out", dir}).r.exit_code, 0);
+  ASSERT_EQ(timed_tpulab({"segment", model, "-n", "2", "--out", dir}).r.exit_code, 0);
   const auto files = listing(dir);
   EXPECT_EQ(files.size(), 3u);  // the new 2-of-2 set only
   for (const auto& f : files) EXPECT_THAT(f, ::testing::Not(HasSubstr("of_4")));
@@ -343,37 +345,44 @@ TEST_F(Hostile, AKilledSegmentLeavesNoStagingFolderAfterTheNextRun) {
   const fs::path stale = out / (".plan.tpulab-" + std::to_string(gone) + "-abcdef");
   fs::create_directory(stale);
   std::ofstream(stale / "half.tflite") << "x";
-  ASSERT_EQ(tpulab({"segment", at("model.tflite"), "-n", "2", "--out", (out / "plan").string()})
-                .r.exit_code,
-            0);
+  ASSERT_EQ(
+      timed_tpulab({"segment", at("model.tflite"), "-n", "2", "--out", (out / "plan").string()})
+          .r.exit_code,
+      0);
   EXPECT_EQ(listing(out.path()).front().rfind("plan", 0), 0u);
   EXPECT_FALSE(fs::exists(stale));
 }
 
-// SIGTERM at random moments of a large write: afterwards the target is either absent or whole,
-// and no temporary is left.
+// SIGTERM at moments spread over a large write: afterwards the target is either absent or whole,
+// and no temporary is left. The moments are fractions of an uninterrupted run timed first, since a
+// fixed delay lands after the write on a fast machine and proves nothing.
 TEST_F(Hostile, KillDuringAWriteLeavesTheWholeFileOrNone) {
   testing::TempDir out;
   const fs::path target = out / "big.tflite";
-  const std::string bin = (testing::binary_dir() / "bin" / "tpulab").string();
+  const std::string bin = testing::tpulab_binary().string();
+  const std::vector<std::string> args = {"zoo", "build", "resnet50_v1", "-o", target.string()};
+  const Timed full = timed_tpulab(args);
+  ASSERT_EQ(full.r.exit_code, 0) << full.r.err;
   int whole = 0, absent = 0;
-  for (int i = 0; i < 6; ++i) {
+  constexpr int kKills = 8;
+  for (int i = 0; i < kKills; ++i) {
     fs::remove(target);
+    const auto delay = std::chrono::duration<double>(full.seconds * (i + 0.5) / kKills);
     const pid_t pid = fork();
     if (pid == 0) {
       const int null = ::open("/dev/null", O_WRONLY);
       dup2(null, 1);
       dup2(null, 2);
-      execl(bin.c_str(), bin.c_str(), "zoo", "build", "resnet50_v1", "-o", target.c_str(),
-            static_cast<char*>(nullptr));
+      execl(bin.c_str(), bin.c_str(), args[0].c_str(), args[1].c_str(), args[2].c_str(),
+            args[3].c_str(), args[4].c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + 150 * i));
+    std::this_thread::sleep_for(delay);
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
     EXPECT_EQ(listing(out.path()).size(), fs::exists(target) ? 1u : 0u)
-        << "a temporary was left behind after SIGTERM at " << 100 + 150 * i << " ms";
+        << "a temporary was left behind after SIGTERM at " << delay.count() << " s";
     if (fs::exists(target)) {
       ++whole;
       EXPECT_NO_THROW((void)read_tflite(target.string()));
@@ -381,7 +390,8 @@ TEST_F(Hostile, KillDuringAWriteLeavesTheWholeFileOrNone) {
       ++absent;
     }
   }
-  EXPECT_GT(absent, 0) << "no kill landed before the write finished: the test proved nothing";
+  EXPECT_GT(absent, 0) << "no kill landed before the write finished (a run takes " << full.seconds
+                       << " s): the test proved nothing";
   (void)whole;
 }
 
@@ -417,7 +427,7 @@ TEST_F(FullDisk, EveryWriterFailsWithExitOneAndLeavesNothing) {
            {"inspect", model, "--dot", (full / "g.dot").string()},
            {"segment", model, "-n", "2", "--out", (full / "plan").string()},
        }) {
-    const Timed t = tpulab(args);
+    const Timed t = timed_tpulab(args);
     SCOPED_TRACE(join(args));
     EXPECT_EQ(t.r.exit_code, 1) << t.r.err;
     EXPECT_EQ(error_lines(t.r.err), 1) << t.r.err;

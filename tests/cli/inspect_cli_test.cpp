@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 namespace fs = std::filesystem;
 
-std::string tpulab_bin() { return (testing::binary_dir() / "bin" / "tpulab").string(); }
+std::string tpulab_bin() { return testing::tpulab_binary().string(); }
 
 testing::CommandResult inspect(std::vector<std::string> args) {
   args.insert(args.begin(), {tpulab_bin(), "inspect"});

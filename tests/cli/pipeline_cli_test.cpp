@@ -16,15 +16,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
-
-testing::CommandResult tpulab(std::vector<std::string> args) {
-  args.insert(args.begin(), (testing::binary_dir() / "bin" / "tpulab").string());
-  return testing::run_command(args, 300);
-}
-
-std::string shared_model(const std::string& name) {
-  return (testing::shared_dir() / "models" / name).string();
-}
+using testing::run_tpulab;
+using testing::shared_model;
 
 const char* const kSmall = "mobilenet_v1_0.25_128_quant.tflite";
 const char* const kMedium = "mobilenet_v1_0.5_160_quant.tflite";
@@ -34,7 +27,7 @@ constexpr int64_t kLargeRun = 4000000;  // requests of the peak-memory test
 nlohmann::json report(std::vector<std::string> args) {
   args.insert(args.begin(), "pipeline");
   args.push_back("--json");
-  auto r = tpulab(args);
+  auto r = run_tpulab(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // stderr is not a terminal here: no progress line.
   EXPECT_THAT(r.err, Not(HasSubstr("requests")));
@@ -161,8 +154,8 @@ TEST(PipelineCli, TwoModelsShareTpusAndPayModelSwitches) {
 
 TEST(PipelineCli, HumanOutputHasModelAndDeviceTables) {
   TPULAB_REQUIRE_SHARED();
-  auto r = tpulab({"pipeline", shared_model(kSmall), "--segments", "2", "--pipelines", "2",
-                   "--timing-only", "--requests", "300"});
+  auto r = run_tpulab({"pipeline", shared_model(kSmall), "--segments", "2", "--pipelines", "2",
+                       "--timing-only", "--requests", "300"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");  // no progress line when stderr is not a terminal
   EXPECT_THAT(r.out, HasSubstr("mobilenet_v1_0.25_128_quant on asus-8x-pcie"));
@@ -212,8 +205,8 @@ TEST(PipelineCli, RealtimeClockCompletesEveryRequest) {
 TEST(PipelineCli, PlanGivesTheCutPointsAndMustMatchTheModel) {
   TPULAB_REQUIRE_SHARED();
   testing::TempDir dir;
-  auto seg = tpulab({"segment", shared_model(kSmall), "-n", "3", "--strategy", "params", "--out",
-                     (dir / "small").string(), "--json"});
+  auto seg = run_tpulab({"segment", shared_model(kSmall), "-n", "3", "--strategy", "params",
+                         "--out", (dir / "small").string(), "--json"});
   ASSERT_EQ(seg.exit_code, 0) << seg.err;
   const auto plan = nlohmann::json::parse(seg.out);
   auto j = report({shared_model(kSmall), "--plan", (dir / "small" / "plan.json").string(),
@@ -223,22 +216,22 @@ TEST(PipelineCli, PlanGivesTheCutPointsAndMustMatchTheModel) {
   EXPECT_EQ(j["models"][0]["starts"], plan["starts"]);
 
   // A plan written for another model is refused with the reason.
-  auto other = tpulab({"segment", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "-n", "3",
-                       "--out", (dir / "v2").string()});
+  auto other = run_tpulab({"segment", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "-n", "3",
+                           "--out", (dir / "v2").string()});
   ASSERT_EQ(other.exit_code, 0) << other.err;
-  auto bad = tpulab({"pipeline", shared_model(kSmall), "--plan",
-                     (dir / "v2" / "plan.json").string(), "--timing-only"});
+  auto bad = run_tpulab({"pipeline", shared_model(kSmall), "--plan",
+                         (dir / "v2" / "plan.json").string(), "--timing-only"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("the plan is for a model with"));
   EXPECT_THAT(bad.err, HasSubstr("ops"));
   EXPECT_EQ(bad.out, "");
   // One plan cannot cut several models, and it excludes --segments.
-  auto several = tpulab({"pipeline", shared_model(kSmall), shared_model(kSmall), "--plan",
-                         (dir / "small" / "plan.json").string()});
+  auto several = run_tpulab({"pipeline", shared_model(kSmall), shared_model(kSmall), "--plan",
+                             (dir / "small" / "plan.json").string()});
   EXPECT_EQ(several.exit_code, 2);
   EXPECT_THAT(several.err, HasSubstr("--plan"));
-  auto both = tpulab({"pipeline", shared_model(kSmall), "--segments", "2", "--plan",
-                      (dir / "small" / "plan.json").string()});
+  auto both = run_tpulab({"pipeline", shared_model(kSmall), "--segments", "2", "--plan",
+                          (dir / "small" / "plan.json").string()});
   EXPECT_EQ(both.exit_code, 2);
 }
 
@@ -267,30 +260,30 @@ TEST(PipelineCli, BadRequestsAreUsageErrors) {
   for (const Case& c : cases) {
     std::vector<std::string> args = {"pipeline", model, "--timing-only"};
     args.insert(args.end(), c.args.begin(), c.args.end());
-    auto r = tpulab(args);
+    auto r = run_tpulab(args);
     const std::string what = ::testing::PrintToString(c.args);
     EXPECT_EQ(r.exit_code, 2) << what << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr("error: ")) << what;
     EXPECT_THAT(r.err, HasSubstr(c.message)) << what;
     EXPECT_EQ(r.out, "") << what;
   }
-  auto zoo = tpulab({"pipeline", "zoo:no_such_net", "--timing-only"});
+  auto zoo = run_tpulab({"pipeline", "zoo:no_such_net", "--timing-only"});
   EXPECT_EQ(zoo.exit_code, 2);
   EXPECT_THAT(zoo.err, HasSubstr("no_such_net"));
-  auto none = tpulab({"pipeline"});
+  auto none = run_tpulab({"pipeline"});
   EXPECT_EQ(none.exit_code, 2);
 }
 
 TEST(PipelineCli, UnreadableModelFileIsAnError) {
   testing::TempDir dir;
   const std::string missing = (dir / "missing.tflite").string();
-  auto r = tpulab({"pipeline", missing, "--timing-only"});
+  auto r = run_tpulab({"pipeline", missing, "--timing-only"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("error: "));
   EXPECT_THAT(r.err, HasSubstr("missing.tflite"));
   EXPECT_EQ(r.out, "");
   testing::write_bytes(dir / "junk.tflite", {1, 2, 3, 4, 5, 6, 7, 8});
-  auto junk = tpulab({"pipeline", (dir / "junk.tflite").string(), "--timing-only"});
+  auto junk = run_tpulab({"pipeline", (dir / "junk.tflite").string(), "--timing-only"});
   EXPECT_EQ(junk.exit_code, 1);
   EXPECT_THAT(junk.err, HasSubstr("junk.tflite"));
 }
@@ -304,8 +297,8 @@ TEST(PipelineCli, PeakMemoryDoesNotGrowWithRequests) {
 #endif
   TPULAB_REQUIRE_SHARED();
   auto peak_kb = [](int64_t requests) {
-    auto r = tpulab({"pipeline", shared_model(kSmall), "--requests", std::to_string(requests),
-                     "--clock", "virtual", "--timing-only", "--json"});
+    auto r = run_tpulab({"pipeline", shared_model(kSmall), "--requests", std::to_string(requests),
+                         "--clock", "virtual", "--timing-only", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     if (r.exit_code == 0) {
       EXPECT_EQ(nlohmann::json::parse(r.out)["requests"], requests);

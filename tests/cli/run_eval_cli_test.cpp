@@ -15,29 +15,26 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 namespace fs = std::filesystem;
-
-testing::CommandResult tpulab(std::vector<std::string> args) {
-  args.insert(args.begin(), (testing::binary_dir() / "bin" / "tpulab").string());
-  return testing::run_command(args, 300);
-}
+using testing::run_tpulab;
+using testing::shared_model;
 
 std::string shared(const std::string& rel) { return (testing::shared_dir() / rel).string(); }
 
 TEST(RunCli, ClassifiesAnImageWithLabels) {
   TPULAB_REQUIRE_SHARED();
-  auto r = tpulab({"run", shared("models/mobilenet_v2_1.0_224_quant.tflite"), "--input",
-                   shared("images/cat.bmp"), "--labels", shared("images/imagenet_labels.txt"),
-                   "--top", "3", "--json"});
+  auto r = run_tpulab({"run", shared("models/mobilenet_v2_1.0_224_quant.tflite"), "--input",
+                       shared("images/cat.bmp"), "--labels", shared("images/imagenet_labels.txt"),
+                       "--top", "3", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["outputs"][0]["top"].size(), 3u);
   EXPECT_EQ(j["outputs"][0]["top"][0]["class"], 286);
   EXPECT_EQ(j["outputs"][0]["top"][0]["label"], "Egyptian cat");
 
-  auto text =
-      tpulab({"run", shared("models/mobilenet_v2_1.0_224_quant.tflite"), "--input",
-              shared("images/grace_hopper.bmp"), "--labels", shared("images/imagenet_labels.txt"),
-              "--kernels", "reference", "--threads", "1"});
+  auto text = run_tpulab({"run", shared("models/mobilenet_v2_1.0_224_quant.tflite"), "--input",
+                          shared("images/grace_hopper.bmp"), "--labels",
+                          shared("images/imagenet_labels.txt"), "--kernels", "reference",
+                          "--threads", "1"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("military uniform"));
   EXPECT_THAT(text.out, HasSubstr("reference kernels"));
@@ -65,10 +62,10 @@ TEST(RunCli, RawInputsAndOutputsRoundTripAndAgreeAcrossKernelSets) {
     for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
     return s;
   };
-  auto a = tpulab({"run", model, "--input-raw", join(ins), "--output-raw", join(outs_ref),
-                   "--kernels", "reference"});
+  auto a = run_tpulab({"run", model, "--input-raw", join(ins), "--output-raw", join(outs_ref),
+                       "--kernels", "reference"});
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  auto b = tpulab({"run", model, "--input-raw", join(ins), "--output-raw", join(outs_opt)});
+  auto b = run_tpulab({"run", model, "--input-raw", join(ins), "--output-raw", join(outs_opt)});
   ASSERT_EQ(b.exit_code, 0) << b.err;
   for (int o = 0; o < 5; ++o) {
     const auto ref = testing::read_bytes(outs_ref[static_cast<size_t>(o)]);
@@ -84,14 +81,14 @@ TEST(RunCli, WrongRawInputSizeNamesDtypeAndShape) {
   testing::TempDir dir;
   // float32 data for a uint8 input: four times too many bytes.
   testing::write_bytes(dir / "f.bin", std::vector<uint8_t>(128 * 128 * 3 * 4));
-  auto r = tpulab({"run", shared("models/mobilenet_v1_0.25_128_quant.tflite"), "--input-raw",
-                   (dir / "f.bin").string()});
+  auto r = run_tpulab({"run", shared("models/mobilenet_v1_0.25_128_quant.tflite"), "--input-raw",
+                       (dir / "f.bin").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(
       r.err,
       StartsWith(
           "error: input 0 (input) is uint8 [1,128,128,3] = 49152 bytes, but the file has 196608"));
-  auto count = tpulab(
+  auto count = run_tpulab(
       {"run", shared("models/split_concat.tflite"), "--input-raw", (dir / "f.bin").string()});
   EXPECT_EQ(count.exit_code, 1);
   EXPECT_THAT(count.err, HasSubstr("the model has 3 inputs but --input-raw gives 1 files"));
@@ -102,32 +99,32 @@ TEST(RunCli, BadImagesAreOneLineErrors) {
   testing::TempDir dir;
   testing::write_bytes(dir / "corrupt.bmp", {'B', 'M', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
   const std::string model = shared("models/mobilenet_v1_0.25_128_quant.tflite");
-  auto corrupt = tpulab({"run", model, "--input", (dir / "corrupt.bmp").string()});
+  auto corrupt = run_tpulab({"run", model, "--input", (dir / "corrupt.bmp").string()});
   EXPECT_EQ(corrupt.exit_code, 1);
   EXPECT_THAT(corrupt.err, StartsWith("error: truncated BMP image"));
   EXPECT_THAT(corrupt.err, HasSubstr("corrupt.bmp"));
   testing::write_bytes(dir / "noise.png", {'X', 'Y', 1, 2, 3, 4, 5, 6, 7, 8});
-  auto noise = tpulab({"run", model, "--input", (dir / "noise.png").string()});
+  auto noise = run_tpulab({"run", model, "--input", (dir / "noise.png").string()});
   EXPECT_EQ(noise.exit_code, 1);
   EXPECT_THAT(noise.err, StartsWith("error: not a readable BMP, PNG or JPEG image"));
-  auto missing = tpulab({"run", model, "--input", (dir / "missing.png").string()});
+  auto missing = run_tpulab({"run", model, "--input", (dir / "missing.png").string()});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, StartsWith("error: cannot open the image"));
   // Both or neither of --input / --input-raw: a usage error (exit 2).
-  EXPECT_EQ(tpulab({"run", model}).exit_code, 2);
+  EXPECT_EQ(run_tpulab({"run", model}).exit_code, 2);
 }
 
 TEST(RunCli, UnsupportedAndEdgeTpuOps) {
   TPULAB_REQUIRE_SHARED();
   testing::TempDir dir;
   testing::write_bytes(dir / "x.bin", {1, 2, 3});
-  auto fake = tpulab({"run", shared("models/invalid/model_invoking_error.tflite"), "--input-raw",
-                      (dir / "x.bin").string()});
+  auto fake = run_tpulab({"run", shared("models/invalid/model_invoking_error.tflite"),
+                          "--input-raw", (dir / "x.bin").string()});
   EXPECT_EQ(fake.exit_code, 1);
   EXPECT_EQ(fake.err,
             "error: op #0 fake-op-double (model_invoking_error.tflite) is not supported\n");
-  auto tpu = tpulab({"run", shared("models/mobilenet_v2_1.0_224_quant_edgetpu.tflite"), "--input",
-                     shared("images/cat.bmp")});
+  auto tpu = run_tpulab({"run", shared("models/mobilenet_v2_1.0_224_quant_edgetpu.tflite"),
+                         "--input", shared("images/cat.bmp")});
   EXPECT_EQ(tpu.exit_code, 1);
   EXPECT_THAT(
       tpu.err,
@@ -158,7 +155,7 @@ TEST(RunCli, TensorsThatDoNotFitTheOpAreCaughtAtPrepare) {
   const std::string model = (dir / "misfit.tflite").string();
   write_tflite_file(g, model);
   testing::write_bytes(dir / "in.bin", std::vector<uint8_t>(784));
-  auto r = tpulab({"run", model, "--input-raw", (dir / "in.bin").string()});
+  auto r = run_tpulab({"run", model, "--input-raw", (dir / "in.bin").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, StartsWith("error: "));
   EXPECT_THAT(r.err, HasSubstr("CONV_2D"));
@@ -172,8 +169,9 @@ TEST(EvalCli, FashionMnistWithTheTestCnn) {
   testing::TempDir dir;
   const std::string model = (dir / "cnn.tflite").string();
   write_tflite_file(testing::fashion_cnn(), model);
-  auto r = tpulab({"eval", model, "--dataset", "fashion-mnist:test", "--limit", "500", "--threads",
-                   "2", "--json", "--confusion-csv", (dir / "confusion.csv").string()});
+  auto r =
+      run_tpulab({"eval", model, "--dataset", "fashion-mnist:test", "--limit", "500", "--threads",
+                  "2", "--json", "--confusion-csv", (dir / "confusion.csv").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["images"], 500);
@@ -189,7 +187,7 @@ TEST(EvalCli, FashionMnistWithTheTestCnn) {
   const auto csv = testing::read_bytes(dir / "confusion.csv");
   EXPECT_THAT(std::string(csv.begin(), csv.end()), StartsWith("true_class,T-shirt/top,Trouser"));
 
-  auto text = tpulab({"eval", model, "--dataset", "fashion-mnist", "--limit", "100"});
+  auto text = run_tpulab({"eval", model, "--dataset", "fashion-mnist", "--limit", "100"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("100 images, accuracy"));
   EXPECT_THAT(text.out, HasSubstr("Ankle boot"));
@@ -200,16 +198,16 @@ TEST(EvalCli, MissingDatasetAndWrongModel) {
   const std::string model = (dir / "cnn.tflite").string();
   write_tflite_file(testing::fashion_cnn(), model);
   auto missing =
-      tpulab({"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir.path().string()});
+      run_tpulab({"eval", model, "--dataset", "fashion-mnist", "--data-dir", dir.path().string()});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("t10k-images-idx3-ubyte.gz not found"));
-  auto unknown = tpulab({"eval", model, "--dataset", "cifar10"});
+  auto unknown = run_tpulab({"eval", model, "--dataset", "cifar10"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("unknown dataset"));
   if (testing::shared_dir().empty()) return;
   std::error_code ec;
   if (!fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", ec)) return;
-  auto wrong = tpulab(
+  auto wrong = run_tpulab(
       {"eval", shared("models/mobilenet_v1_0.25_128_quant.tflite"), "--dataset", "fashion-mnist"});
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_THAT(wrong.err, HasSubstr("does not hold one 28x28 image"));

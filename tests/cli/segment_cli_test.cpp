@@ -15,22 +15,15 @@ namespace {
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
-
-testing::CommandResult tpulab(std::vector<std::string> args) {
-  args.insert(args.begin(), (testing::binary_dir() / "bin" / "tpulab").string());
-  return testing::run_command(args, 120);
-}
-
-std::string shared_model(const std::string& name) {
-  return (testing::shared_dir() / "models" / name).string();
-}
+using testing::run_tpulab;
+using testing::shared_model;
 
 TEST(SegmentCli, WritesStandaloneSegmentsAndAPlanThatSimulateAgreesWith) {
   TPULAB_REQUIRE_SHARED();
   testing::TempDir dir;
   const fs::path out = dir / "plan";
-  auto r = tpulab({"segment", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "-n", "4",
-                   "--strategy", "optimal", "--out", out.string()});
+  auto r = run_tpulab({"segment", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "-n", "4",
+                       "--strategy", "optimal", "--out", out.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("bottleneck"));
   EXPECT_THAT(r.out, HasSubstr("inferences/s"));
@@ -57,8 +50,9 @@ TEST(SegmentCli, WritesStandaloneSegmentsAndAPlanThatSimulateAgreesWith) {
   for (const auto& e : fs::directory_iterator(dir.path()))
     EXPECT_EQ(e.path().filename(), "plan") << "left behind: " << e.path();
   // `simulate --plan` reads the same cut points and costs them the same way.
-  auto sim = tpulab({"simulate", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "--platform",
-                     "asus-8x-pcie", "--plan", (out / "plan.json").string(), "--json"});
+  auto sim =
+      run_tpulab({"simulate", shared_model("mobilenet_v2_1.0_224_quant.tflite"), "--platform",
+                  "asus-8x-pcie", "--plan", (out / "plan.json").string(), "--json"});
   ASSERT_EQ(sim.exit_code, 0) << sim.err;
   auto s = nlohmann::json::parse(sim.out);
   EXPECT_DOUBLE_EQ(s["bottleneck_ms"].get<double>(), plan["bottleneck_ms"].get<double>());
@@ -68,10 +62,10 @@ TEST(SegmentCli, WritesStandaloneSegmentsAndAPlanThatSimulateAgreesWith) {
 TEST(SegmentCli, CompareListsEveryStrategyForEachK) {
   TPULAB_REQUIRE_SHARED();
   const std::string model = shared_model("mobilenet_v1_0.75_192_quant.tflite");
-  auto table = tpulab({"segment", model, "--compare", "-n", "1..8"});
+  auto table = run_tpulab({"segment", model, "--compare", "-n", "1..8"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, HasSubstr("opt/params"));
-  auto r = tpulab({"segment", model, "--compare", "-n", "1..8", "--json"});
+  auto r = run_tpulab({"segment", model, "--compare", "-n", "1..8", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 24u);
@@ -81,7 +75,7 @@ TEST(SegmentCli, CompareListsEveryStrategyForEachK) {
     EXPECT_LE(best, j[k * 3]["bottleneck_ms"].get<double>());
     EXPECT_LE(best, j[k * 3 + 1]["bottleneck_ms"].get<double>());
   }
-  auto csv = tpulab({"segment", model, "--compare", "-n", "2..3", "--csv"});
+  auto csv = run_tpulab({"segment", model, "--compare", "-n", "2..3", "--csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
 }
@@ -91,9 +85,9 @@ TEST(SegmentCli, MeasureSearchesProfileOnCpuTimingsAndOnlyProfile) {
   testing::TempDir dir;
   const std::string model = shared_model("mobilenet_v1_0.25_128_quant.tflite");
   const fs::path out = dir / "measured";
-  auto r =
-      tpulab({"segment", model, "-n", "3", "--strategy", "profile", "--measure", "--measure-runs",
-              "2", "--diff-threshold-ms", "0.01", "--out", out.string(), "--json"});
+  auto r = run_tpulab({"segment", model, "-n", "3", "--strategy", "profile", "--measure",
+                       "--measure-runs", "2", "--diff-threshold-ms", "0.01", "--out", out.string(),
+                       "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["starts"].size(), 2u);
@@ -101,23 +95,23 @@ TEST(SegmentCli, MeasureSearchesProfileOnCpuTimingsAndOnlyProfile) {
   ASSERT_EQ(j["measured_cpu_ms"].size(), 3u);
   for (const auto& ms : j["measured_cpu_ms"]) EXPECT_GT(ms.get<double>(), 0.0);
   EXPECT_TRUE(fs::exists(out / "plan.json"));
-  auto table = tpulab({"segment", model, "-n", "2", "--strategy", "profile", "--measure",
-                       "--measure-runs", "1", "--out", (dir / "table").string()});
+  auto table = run_tpulab({"segment", model, "-n", "2", "--strategy", "profile", "--measure",
+                           "--measure-runs", "1", "--out", (dir / "table").string()});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, HasSubstr("CPU ms"));
 
   // The other strategies never look at segment latencies: refused, with the reason.
   for (const char* strategy : {"params", "optimal"}) {
-    auto bad = tpulab({"segment", model, "-n", "2", "--strategy", strategy, "--measure", "--out",
-                       (dir / strategy).string()});
+    auto bad = run_tpulab({"segment", model, "-n", "2", "--strategy", strategy, "--measure",
+                           "--out", (dir / strategy).string()});
     EXPECT_EQ(bad.exit_code, 2) << strategy;
     EXPECT_THAT(bad.err, HasSubstr("profile only")) << strategy;
     EXPECT_FALSE(fs::exists(dir / strategy));
   }
-  auto compare = tpulab({"segment", model, "--compare", "-n", "1..2", "--measure"});
+  auto compare = run_tpulab({"segment", model, "--compare", "-n", "1..2", "--measure"});
   EXPECT_EQ(compare.exit_code, 2);
-  auto runs = tpulab({"segment", model, "-n", "2", "--strategy", "profile", "--measure",
-                      "--measure-runs", "0", "--out", (dir / "runs").string()});
+  auto runs = run_tpulab({"segment", model, "-n", "2", "--strategy", "profile", "--measure",
+                          "--measure-runs", "0", "--out", (dir / "runs").string()});
   EXPECT_EQ(runs.exit_code, 2);
   EXPECT_THAT(runs.err, HasSubstr("--measure-runs"));
 }
@@ -127,24 +121,25 @@ TEST(SegmentCli, BadRequestsFailClearlyAndLeaveNothing) {
   testing::TempDir dir;
   const std::string model = shared_model("mobilenet_v1_0.25_128_quant.tflite");
   const std::string out = (dir / "out").string();
-  auto zero = tpulab({"segment", model, "-n", "0", "--out", out});
+  auto zero = run_tpulab({"segment", model, "-n", "0", "--out", out});
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_THAT(zero.err, HasSubstr("at least 1"));
-  auto many = tpulab({"segment", model, "-n", "500", "--out", out});
+  auto many = run_tpulab({"segment", model, "-n", "500", "--out", out});
   EXPECT_EQ(many.exit_code, 2);
   EXPECT_THAT(many.err, HasSubstr("segments"));
-  auto strategy = tpulab({"segment", model, "-n", "2", "--strategy", "magic", "--out", out});
+  auto strategy = run_tpulab({"segment", model, "-n", "2", "--strategy", "magic", "--out", out});
   EXPECT_EQ(strategy.exit_code, 2);
   // The output folder's parent is a file: it cannot be written.
   testing::write_bytes(dir / "file", {1, 2, 3});
-  auto unwritable = tpulab({"segment", model, "-n", "2", "--out", (dir / "file" / "out").string()});
+  auto unwritable =
+      run_tpulab({"segment", model, "-n", "2", "--out", (dir / "file" / "out").string()});
   EXPECT_EQ(unwritable.exit_code, 1);
   EXPECT_THAT(unwritable.err, HasSubstr("error: "));
   // A model with two subgraphs (control flow).
   Graph two = testing::tiny_conv_model();
   two.subgraphs.push_back(two.main());
   write_tflite_file(two, (dir / "two.tflite").string());
-  auto sub = tpulab({"segment", (dir / "two.tflite").string(), "-n", "1", "--out", out});
+  auto sub = run_tpulab({"segment", (dir / "two.tflite").string(), "-n", "1", "--out", out});
   EXPECT_EQ(sub.exit_code, 1);
   EXPECT_THAT(sub.err, HasSubstr("subgraphs"));
   std::vector<std::string> left;
@@ -163,7 +158,7 @@ TEST(SegmentCli, ACompiledModelIsRefusedByEverySimulatingCommand) {
         std::vector<std::string>{"pipeline", compiled, "--requests", "10"},
         std::vector<std::string>{"power", "measure", compiled, "--source", "sim", "--device",
                                  "sim-edgetpu"}}) {
-    auto r = tpulab(args);
+    auto r = run_tpulab(args);
     EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr("error: the model is already compiled for the Edge TPU"))
         << args[0];

@@ -48,10 +48,6 @@ std::vector<const Graph*> pointers(const std::vector<Graph>& graphs) {
   return p;
 }
 
-double rel(int64_t predicted, int64_t real) {
-  return static_cast<double>(predicted - real) / static_cast<double>(real);
-}
-
 int64_t depthwise_bytes(const Graph& g, const ChipSpec& chip) {
   int64_t n = 0;
   for (const OpPlacement& o : compile(g, chip).ops)
@@ -66,9 +62,10 @@ void print_rows(const CoCompiled& c, size_t first_row) {
     const Placement& p = c.models[first_row + m];
     std::printf("  %-38s cached %9ld real %9ld (%+5.1f %%)  streamed %8ld real %8ld (%+5.1f %%)\n",
                 kRows[m].source, static_cast<long>(p.cached_bytes),
-                static_cast<long>(kRows[m].cached), 100 * rel(p.cached_bytes, kRows[m].cached),
+                static_cast<long>(kRows[m].cached),
+                100 * testing::relative_error(p.cached_bytes, kRows[m].cached),
                 static_cast<long>(p.streamed_bytes), static_cast<long>(kRows[m].streamed),
-                100 * rel(p.streamed_bytes, kRows[m].streamed));
+                100 * testing::relative_error(p.streamed_bytes, kRows[m].streamed));
   }
 }
 
@@ -127,8 +124,10 @@ TEST(CoCompile, TheFourModelCoCompileReproducesTheRealRowsWithTheChipBudget) {
   print_rows(c, 1);
   for (size_t m = 0; m < 3; ++m) {
     const Placement& p = c.models[m + 1];
-    EXPECT_LT(std::fabs(rel(p.cached_bytes, kRows[m].cached)), 0.05) << kRows[m].source;
-    EXPECT_LT(std::fabs(rel(p.streamed_bytes, kRows[m].streamed)), 0.05) << kRows[m].source;
+    EXPECT_LT(std::fabs(testing::relative_error(p.cached_bytes, kRows[m].cached)), 0.05)
+        << kRows[m].source;
+    EXPECT_LT(std::fabs(testing::relative_error(p.streamed_bytes, kRows[m].streamed)), 0.05)
+        << kRows[m].source;
   }
 }
 
@@ -147,8 +146,9 @@ TEST(CoCompile, TheRowsHoldAcrossTheBudgetsTheRealFilesAllow) {
                                     {.budget_bytes = ChipSpec{}.sram_bytes - withheld});
     double w = 0;
     for (size_t m = 0; m < 3; ++m)
-      w = std::max({w, std::fabs(rel(c.models[m + 1].cached_bytes, kRows[m].cached)),
-                    std::fabs(rel(c.models[m + 1].streamed_bytes, kRows[m].streamed))});
+      w = std::max(
+          {w, std::fabs(testing::relative_error(c.models[m + 1].cached_bytes, kRows[m].cached)),
+           std::fabs(testing::relative_error(c.models[m + 1].streamed_bytes, kRows[m].streamed))});
     return w;
   };
   for (int64_t withheld = 136 << 10; withheld <= 145 << 10; withheld += 256)
@@ -181,7 +181,8 @@ TEST(CoCompile, GivenTheRealTotalTheRuleSplitsItAsTheCompilerDid) {
   const CoCompiled c = co_compile(pointers(graphs), ChipSpec{}, {.budget_bytes = total});
   print_rows(c, 0);
   for (size_t m = 0; m < 3; ++m)
-    EXPECT_LT(std::fabs(rel(c.models[m].cached_bytes, kRows[m].cached)), 0.05) << kRows[m].source;
+    EXPECT_LT(std::fabs(testing::relative_error(c.models[m].cached_bytes, kRows[m].cached)), 0.05)
+        << kRows[m].source;
 }
 
 }  // namespace

@@ -19,11 +19,6 @@
 namespace tpulab::device {
 namespace {
 
-double rel(int64_t predicted, int64_t real) {
-  return real == 0 ? (predicted == 0 ? 0.0 : 1.0)
-                   : static_cast<double>(predicted - real) / static_cast<double>(real);
-}
-
 TEST(CompileCheck, CachedAndStreamedBytesWithin1Point5PercentOfTheRealCompiler) {
   TPULAB_REQUIRE_SHARED();
   const auto shared = testing::shared_dir();
@@ -63,7 +58,7 @@ TEST(CompileCheck, CachedAndStreamedBytesWithin1Point5PercentOfTheRealCompiler) 
       // The split between cached and streamed depends on the other co-compiled models sharing
       // the SRAM, which compile() alone does not see (co_compile does, with all four models:
       // cocompile_test.cpp); the total must still match.
-      double e = rel(p.parameter_bytes, real_cached + real_streamed);
+      double e = testing::relative_error(p.parameter_bytes, real_cached + real_streamed);
       t.add({file, with_commas(real_cached), "-", "-", with_commas(real_streamed), "-", "-",
              fmt::format("total only: {} vs {} ({:+.2f} %)", with_commas(p.parameter_bytes),
                          with_commas(real_cached + real_streamed), 100 * e)});
@@ -73,7 +68,8 @@ TEST(CompileCheck, CachedAndStreamedBytesWithin1Point5PercentOfTheRealCompiler) 
     }
     // mobilenet_v2: +1.24 %, the 48,256 B of softmax tables its file's (later) compiler does not
     // write (layout_test.cpp); the others are exact.
-    double ec = rel(p.cached_bytes, real_cached), es = rel(p.streamed_bytes, real_streamed);
+    double ec = testing::relative_error(p.cached_bytes, real_cached),
+           es = testing::relative_error(p.streamed_bytes, real_streamed);
     t.add({file, with_commas(real_cached), with_commas(p.cached_bytes),
            fmt::format("{:+.2f}", 100 * ec), with_commas(real_streamed),
            with_commas(p.streamed_bytes), fmt::format("{:+.2f}", 100 * es), "yes"});
@@ -112,8 +108,8 @@ TEST(CompileCheck, OtherCompiledModelsInShared) {
     Placement p = compile(g, ChipSpec{});
     std::cout << fmt::format("  {:<36} parameters {:>9} real {:>9} ({:+.2f} %)\n", c.stem,
                              with_commas(p.parameter_bytes), with_commas(real),
-                             100 * rel(p.parameter_bytes, real));
-    EXPECT_LE(std::abs(rel(p.parameter_bytes, real)), c.tolerance);
+                             100 * testing::relative_error(p.parameter_bytes, real));
+    EXPECT_LE(std::abs(testing::relative_error(p.parameter_bytes, real)), c.tolerance);
     EXPECT_EQ(p.cpu_ops, c.cpu_ops);
     // The real compiled file keeps exactly the ops the compiler could not map. For movenet the
     // real compiler also maps 11 ops after the first unmapped one that do not depend on it

@@ -38,6 +38,14 @@ KTensor make_tensor(DType dtype, std::vector<int32_t> shape, const std::vector<T
   return t;
 }
 
+// An op of `code` with `options` (inputs and outputs are given to run_kernel).
+inline Op make_op(BuiltinOp code, OpOptions options = std::monostate{}) {
+  Op op;
+  op.code = static_cast<int32_t>(code);
+  op.options = std::move(options);
+  return op;
+}
+
 // An output tensor: type and quantization only; the kernel sets the shape.
 inline KTensor make_output(DType dtype, float scale = 0.0f, int64_t zero_point = 0) {
   return make_tensor<uint8_t>(dtype, {}, {}, scale, zero_point);

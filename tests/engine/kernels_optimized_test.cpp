@@ -15,17 +15,11 @@ namespace {
 
 using engine::KernelSet;
 using testing::KTensor;
+using testing::make_op;
 using testing::make_output;
 using testing::make_tensor;
 using testing::random_values;
 using testing::run_kernel;
-
-Op make_op(BuiltinOp code, OpOptions options) {
-  Op op;
-  op.code = static_cast<int32_t>(code);
-  op.options = std::move(options);
-  return op;
-}
 
 struct Rand {
   std::mt19937 rng;

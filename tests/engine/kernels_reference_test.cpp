@@ -17,6 +17,7 @@ namespace {
 
 using engine::KernelSet;
 using testing::KTensor;
+using testing::make_op;
 using testing::make_output;
 using testing::make_tensor;
 using testing::run_kernel;
@@ -26,13 +27,6 @@ using u8 = std::vector<uint8_t>;
 using i8 = std::vector<int8_t>;
 using i32 = std::vector<int32_t>;
 using f32 = std::vector<float>;
-
-Op make_op(BuiltinOp code, OpOptions options = std::monostate{}) {
-  Op op;
-  op.code = static_cast<int32_t>(code);
-  op.options = std::move(options);
-  return op;
-}
 
 TEST(KernelsQuantization, MultiplierDoubleRounding) {
   // M = 0.25 is multiplier 2^30 (0.5 in Q31) with shift -1: x * 0.5 rounded (half up, i.e.

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "device/platform.h"
 #include "model/zoo/zoo.h"
+#include "pipeline/fixtures.h"
 #include "pipeline/report_json.h"
 #include "pipeline/runtime.h"
 #include "pipeline/topology_sweep.h"
@@ -19,21 +20,9 @@ namespace {
 
 using Labels = std::vector<std::string>;
 
-const device::Platform& asus() {
-  static const device::Platform p = device::load_platform("asus-8x-pcie");
-  return p;
-}
-
 const Graph& small_model() {
   static const Graph g = zoo::build_zoo_model("mobilenet_v1", {.input = 96, .width = 0.25});
   return g;
-}
-
-Workload closed(int64_t requests, int in_flight = 0) {
-  Workload w;
-  w.requests = requests;
-  w.in_flight = in_flight;
-  return w;
 }
 
 TEST(RunReport, TwoModelsOfOneNameGetDistinctNamesAndEveryDeviceKnowsItsStages) {
@@ -175,7 +164,7 @@ TEST(ModelToRun, NamedAsReportsCallIt) {
   EXPECT_THROW(model_to_run("/no/such/dir/model.tflite"), IoError);
   TPULAB_REQUIRE_SHARED();
   const std::string path =
-      (testing::shared_dir() / "models" / "mobilenet_v1_0.25_128_quant.tflite").string();
+      (tpulab::testing::shared_dir() / "models" / "mobilenet_v1_0.25_128_quant.tflite").string();
   EXPECT_EQ(model_to_run(path).name, "mobilenet_v1_0.25_128_quant");
 }
 

@@ -12,17 +12,13 @@
 #include "model/tflite.h"
 #include "model/zoo/zoo.h"
 #include "pipeline/engine_segment.h"
+#include "pipeline/fixtures.h"
 #include "pipeline/runtime.h"
 #include "testing/sanitizers.h"
 #include "testing/testing.h"
 
 namespace tpulab::pipeline {
 namespace {
-
-const device::Platform& asus() {
-  static const device::Platform p = device::load_platform("asus-8x-pcie");
-  return p;
-}
 
 // Distinct random inputs, cycled over the requests; the expected outputs of each, computed once
 // by the whole model on the engine.
@@ -64,7 +60,7 @@ class MobileNetPipelines : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(MobileNetPipelines, OutputsAreByteIdenticalThroughTwoToEightSegmentsOnBothClocks) {
   TPULAB_REQUIRE_SHARED();
-  const Graph g = read_tflite((testing::shared_dir() / "models" / GetParam()).string());
+  const Graph g = read_tflite((tpulab::testing::shared_dir() / "models" / GetParam()).string());
   const int64_t requests = requests_for(g);
   if (requests == 0) GTEST_SKIP() << "big model skipped under sanitizers (engine too slow)";
   const Reference ref = reference_of(g, 8);

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "pipeline/fake_devices.h"
+#include "pipeline/fixtures.h"
 #include "pipeline/runtime.h"
 #include "pipeline/shared_link.h"
 #include "pipeline/timed_system.h"
@@ -17,13 +18,6 @@ namespace {
 
 using testing::timed_system;
 using testing::TimedDevice;
-
-Workload closed(int64_t requests, int in_flight = 0) {
-  Workload w;
-  w.requests = requests;
-  w.in_flight = in_flight;
-  return w;
-}
 
 RunOptions on(ClockKind clock, Dispatch dispatch = Dispatch::kRoundRobin) {
   RunOptions o;

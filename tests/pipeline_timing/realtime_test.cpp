@@ -8,6 +8,7 @@
 
 #include "device/platform.h"
 #include "model/zoo/zoo.h"
+#include "pipeline/fixtures.h"
 #include "pipeline/runtime.h"
 #include "pipeline/timed_system.h"
 #include "testing/sanitizers.h"
@@ -16,12 +17,6 @@ namespace tpulab::pipeline {
 namespace {
 
 using testing::timed_system;
-
-Workload closed(int64_t requests) {
-  Workload w;
-  w.requests = requests;
-  return w;
-}
 
 TEST(Realtime, BothClocksAgreeOnAChain) {
   // Stage times of several ms so sleeping overshoot stays small against them.
@@ -51,7 +46,6 @@ TEST(Realtime, ThroughputMatchesTheAnalyticModel) {
 #ifdef TPULAB_SANITIZED
   GTEST_SKIP() << "sanitizers slow the runtime's own threads: timing is checked in release";
 #endif
-  const device::Platform asus = device::load_platform("asus-8x-pcie");
   const Graph g = zoo::build_zoo_model("resnet50_v1");
   for (int k : {4, 2}) {
     SCOPED_TRACE(std::to_string(8 / k) + "x" + std::to_string(k));
@@ -59,7 +53,7 @@ TEST(Realtime, ThroughputMatchesTheAnalyticModel) {
     so.segments = k;
     so.pipelines = 8 / k;
     so.timing_only = true;
-    System sys = build_system({{"resnet50_v1", g, {}}}, asus, so);
+    System sys = build_system({{"resnet50_v1", g, {}}}, asus(), so);
     RunOptions o;
     o.clock = ClockKind::kRealtime;
     // A busy machine only ever slows the runtime's threads (late wake-ups), never speeds them:

@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path tpulab_bin() { return testing::binary_dir() / "bin" / "tpulab"; }
+fs::path tpulab_bin() { return testing::tpulab_binary(); }
 
 std::string small_model() {
   const fs::path p = testing::shared_dir() / "models" / "mobilenet_v1_0.25_128_quant.tflite";

@@ -10,14 +10,13 @@
 #include "power/calibrate.h"
 #include "power/emulator/emulator.h"
 #include "power/powersensor2.h"
+#include "testing/testing.h"
 
 namespace tpulab::power {
 namespace {
 
 using emu::Emulator;
 using emu::EmulatorOptions;
-
-constexpr double kWait = 60;
 
 EmulatorOptions ps2_constant(double amps, int sensors = 1) {
   EmulatorOptions o;
@@ -41,10 +40,10 @@ TEST(PowerSensor2, ReadsConfigAndMeasuresAConstantLoad) {
   EXPECT_FLOAT_EQ(ps.config()[0].type, 0.1f);
   EXPECT_FALSE(ps.config()[2].in_use());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(200, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(200, testing::kHangBoundSeconds));
   const State a = ps.read();
   ps.mark('A');
-  ASSERT_TRUE(ps.wait_for_samples(a.samples + 8000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(a.samples + 8000, testing::kHangBoundSeconds));
   const State b = ps.read();
   ps.stop();
   // No device clock: energy comes from host time, so compare average power (2 A * 12 V per
@@ -68,9 +67,9 @@ TEST(PowerSensor2, CorruptBytesAreSkipped) {
   e.start();
   PowerSensor2Source ps(e.device_path());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(200, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(200, testing::kHangBoundSeconds));
   const State a = ps.read();
-  ASSERT_TRUE(ps.wait_for_samples(a.samples + 8000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(a.samples + 8000, testing::kHangBoundSeconds));
   const State b = ps.read();
   ps.stop();
   EXPECT_GT(ps.stats().skipped_bytes, 0u);
@@ -96,9 +95,9 @@ TEST(PowerSensor2, ZeroOffsetCalibration) {
   EXPECT_NEAR(again.config()[0].null_level, 3.6, 0.1);
   EXPECT_NEAR(e.ps2_config()[0].null_level, 3.6, 0.1);
   again.start();
-  ASSERT_TRUE(again.wait_for_samples(100, kWait));
+  ASSERT_TRUE(again.wait_for_samples(100, testing::kHangBoundSeconds));
   const State a = again.read();
-  ASSERT_TRUE(again.wait_for_samples(a.samples + 5000, kWait));
+  ASSERT_TRUE(again.wait_for_samples(a.samples + 5000, testing::kHangBoundSeconds));
   again.stop();
   EXPECT_NEAR(watts(a, again.read()), 0.0, 0.1);
 }

@@ -28,9 +28,6 @@ using emu::Emulator;
 using emu::EmulatorOptions;
 using emu::Waveform;
 
-// Generous: the machine may be loaded; these bound a hang, they are not expectations.
-constexpr double kWait = 60;
-
 EmulatorOptions square_wave(double rate = 20000) {
   EmulatorOptions o;
   o.rate_hz = rate;
@@ -72,7 +69,8 @@ TEST(PowerSensor3, EnergyOfAKnownWaveformWithin0_1Percent) {
   e.start();
   PowerSensor3Source ps(e.device_path());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(30000, kWait)) << "1.5 s of frames at 20 kHz";
+  ASSERT_TRUE(ps.wait_for_samples(30000, testing::kHangBoundSeconds))
+      << "1.5 s of frames at 20 kHz";
   ps.stop();
   const State s = ps.read();
   const emu::Truth truth = e.truth();
@@ -102,10 +100,10 @@ TEST(PowerSensor3, MarkersLandOnTheFramesTheDeviceMarked) {
   ps.start();
   const std::string labels = "ABCDEFGH";
   for (char label : labels) {
-    ASSERT_TRUE(ps.wait_for_samples(ps.read().samples + 500, kWait));
+    ASSERT_TRUE(ps.wait_for_samples(ps.read().samples + 500, testing::kHangBoundSeconds));
     ps.mark(label);
   }
-  ASSERT_TRUE(ps.wait_for_samples(ps.read().samples + 500, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(ps.read().samples + 500, testing::kHangBoundSeconds));
   ps.stop();
   trace->close();
 
@@ -146,7 +144,7 @@ TEST(PowerSensor3, CorruptBytesAreSkippedCountedAndEnergyStaysWithin0_5Percent) 
   e.start();
   PowerSensor3Source ps(e.device_path());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(30000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(30000, testing::kHangBoundSeconds));
   ps.stop();
   const State s = ps.read();
   const SourceStats st = ps.stats();
@@ -174,11 +172,11 @@ TEST(PowerSensor3, StopAndStartAgainContinuesTimeAndEnergy) {
   e.start();
   PowerSensor3Source ps(e.device_path());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(2000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(2000, testing::kHangBoundSeconds));
   ps.stop();
   const State first = ps.read();
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(first.samples + 2000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(first.samples + 2000, testing::kHangBoundSeconds));
   ps.stop();
   const State second = ps.read();
   EXPECT_GE(second.time_s, first.time_s);
@@ -223,13 +221,13 @@ TEST(PowerSensor3, DeviceVanishingMidStreamIsAClearErrorAndTheTraceIsComplete) {
     auto trace = std::make_shared<TraceWriter>(trace_path, ps.info(), TraceFormat::Csv);
     ps.add_sink(trace);
     ps.start();
-    ASSERT_TRUE(ps.wait_for_samples(5000, kWait));
+    ASSERT_TRUE(ps.wait_for_samples(5000, testing::kHangBoundSeconds));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
     const auto t0 = std::chrono::steady_clock::now();
     // Returns once the reader has seen the hang-up (false: no more samples will come).
-    EXPECT_FALSE(ps.wait_for_samples(UINT64_MAX, kWait));
+    EXPECT_FALSE(ps.wait_for_samples(UINT64_MAX, testing::kHangBoundSeconds));
     EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10);
     try {
       ps.read();
@@ -256,9 +254,9 @@ TEST(PowerSensor3, InProcessDisconnectAlsoFails) {
   e.start();
   PowerSensor3Source ps(e.device_path());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(1000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(1000, testing::kHangBoundSeconds));
   e.disconnect();
-  EXPECT_FALSE(ps.wait_for_samples(UINT64_MAX, kWait));
+  EXPECT_FALSE(ps.wait_for_samples(UINT64_MAX, testing::kHangBoundSeconds));
   EXPECT_THROW(ps.read(), IoError);
   EXPECT_THROW(ps.mark('A'), IoError);
 }
@@ -353,9 +351,9 @@ TEST(PowerSensor3, ZeroOffsetCalibrationAndConfigWrite) {
   PowerSensor3Source again(e.device_path());
   EXPECT_NEAR(again.config()[0].vref, 1.67, 0.002);  // read back from the "EEPROM"
   again.start();
-  ASSERT_TRUE(again.wait_for_samples(10000, kWait));
+  ASSERT_TRUE(again.wait_for_samples(10000, testing::kHangBoundSeconds));
   const State a = again.read();
-  ASSERT_TRUE(again.wait_for_samples(a.samples + 10000, kWait));
+  ASSERT_TRUE(again.wait_for_samples(a.samples + 10000, testing::kHangBoundSeconds));
   again.stop();
   // Zero now reads zero: the mean current is far below one ADC step (52 mA).
   EXPECT_LT(std::fabs(watts(a, again.read()) / 12.0), 0.01);
@@ -451,7 +449,7 @@ TEST(PowerSensor3, ReplaysAWaveformFromCsv) {
   e.start();
   PowerSensor3Source ps(e.device_path());
   ps.start();
-  ASSERT_TRUE(ps.wait_for_samples(20000, kWait));
+  ASSERT_TRUE(ps.wait_for_samples(20000, testing::kHangBoundSeconds));
   ps.stop();
   const State s = ps.read();
   const emu::Truth truth = e.truth();

@@ -28,6 +28,17 @@ fs::path source_dir() { return env_path("TPULAB_SOURCE_DIR", TPULAB_DEFAULT_SOUR
 
 fs::path binary_dir() { return env_path("TPULAB_BINARY_DIR", TPULAB_DEFAULT_BINARY_DIR); }
 
+fs::path tpulab_binary() { return binary_dir() / "bin" / "tpulab"; }
+
+CommandResult run_tpulab(std::vector<std::string> args, int timeout_seconds) {
+  args.insert(args.begin(), tpulab_binary().string());
+  return run_command(args, timeout_seconds);
+}
+
+std::string shared_model(const std::string& name) {
+  return (shared_dir() / "models" / name).string();
+}
+
 fs::path shared_dir() {
   fs::path p = env_path("TPULAB_SHARED_DIR", TPULAB_DEFAULT_SHARED_DIR);
   std::error_code ec;
@@ -126,7 +137,8 @@ std::vector<uint8_t> read_bytes(const fs::path& path) {
 
 void write_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 

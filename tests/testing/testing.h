@@ -39,8 +39,25 @@ struct CommandResult {
 // Runs argv (no shell) with an optional time limit; captures stdout and stderr.
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_seconds = 120);
 
+// How long a test waits for something that should come quickly: generous, since the machine
+// may be loaded; it bounds a hang and is not an expectation.
+inline constexpr double kHangBoundSeconds = 60;
+
+// The built CLI, and a run of it with `args`.
+std::filesystem::path tpulab_binary();
+CommandResult run_tpulab(std::vector<std::string> args, int timeout_seconds = 300);
+
 std::vector<uint8_t> read_bytes(const std::filesystem::path& path);
 void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+
+// (predicted - real) / real; 0 when both are 0 and 1 when only real is.
+inline double relative_error(int64_t predicted, int64_t real) {
+  return real == 0 ? (predicted == 0 ? 0.0 : 1.0)
+                   : static_cast<double>(predicted - real) / static_cast<double>(real);
+}
+
+// shared/models/NAME.
+std::string shared_model(const std::string& name);
 
 // Every *.tflite below shared/models (sorted), optionally without the invalid/ folder.
 std::vector<std::filesystem::path> shared_models(bool include_invalid = false);
@@ -48,8 +65,8 @@ std::vector<std::filesystem::path> shared_models(bool include_invalid = false);
 }  // namespace tpulab::testing
 
 // Skips the current test, loudly, when ../shared is not there.
-#define TPULAB_REQUIRE_SHARED()                                                            \
-  do {                                                                                     \
-    if (::tpulab::testing::shared_dir().empty())                                           \
-      GTEST_SKIP() << "!!! shared data folder (../shared) not found: test SKIPPED !!!";    \
+#define TPULAB_REQUIRE_SHARED()                                                         \
+  do {                                                                                  \
+    if (::tpulab::testing::shared_dir().empty())                                        \
+      GTEST_SKIP() << "!!! shared data folder (../shared) not found: test SKIPPED !!!"; \
   } while (0)

@@ -18,6 +18,13 @@ namespace tpulab::zoo {
 
 using TensorId = int32_t;
 
+// Shorthands the family builders share.
+inline constexpr auto kRelu = Activation::kRelu;
+inline constexpr auto kRelu6 = Activation::kRelu6;
+inline constexpr auto kLinear = Activation::kNone;
+inline constexpr auto kValid = Padding::kValid;
+inline constexpr auto kSame = Padding::kSame;
+
 class ZooBuilder {
  public:
   // `type` is kUInt8 or kInt8; `seed` makes the weights reproducible.

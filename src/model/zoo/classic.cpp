@@ -11,11 +11,6 @@
 
 namespace tpulab::zoo {
 
-namespace {
-constexpr auto kRelu = Activation::kRelu;
-constexpr auto kLinear = Activation::kNone;
-}  // namespace
-
 Graph build_vgg(const ZooOptions& o, int depth) {
   ZooBuilder b(fmt::format("vgg{}_{}", depth, o.input), DType::kInt8, o.seed);
   TensorId x = b.input({1, o.input, o.input, 3});

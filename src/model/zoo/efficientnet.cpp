@@ -18,9 +18,6 @@ namespace tpulab::zoo {
 
 namespace {
 
-constexpr auto kRelu = Activation::kRelu;
-constexpr auto kLinear = Activation::kNone;
-
 int32_t round_filters(int32_t filters, double width) {
   constexpr int32_t kDivisor = 8;
   double f = filters * width;

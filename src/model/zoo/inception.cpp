@@ -14,9 +14,6 @@ namespace tpulab::zoo {
 
 namespace {
 
-constexpr auto kValid = Padding::kValid;
-constexpr auto kSame = Padding::kSame;
-
 // Conv + folded BN + ReLU, the unit every Inception network is made of.
 struct Convs {
   ZooBuilder& b;

@@ -20,9 +20,6 @@ namespace tpulab::zoo {
 
 namespace {
 
-constexpr auto kRelu6 = Activation::kRelu6;
-constexpr auto kLinear = Activation::kNone;
-
 // ---- MobileNet v1 -------------------------------------------------------------------------
 
 struct V1Taps {

@@ -16,9 +16,6 @@ namespace tpulab::zoo {
 
 namespace {
 
-constexpr auto kRelu = Activation::kRelu;
-constexpr auto kLinear = Activation::kNone;
-
 TensorId keras_head(ZooBuilder& b, TensorId x, int32_t classes) {
   x = b.mean_hw(x);
   x = b.reshape(x, {1, b.channels(x)});
