@@ -4,8 +4,10 @@
 For each of bench_engine's three models and 1 and 2 threads: tpulab's optimized kernels,
 LiteRT with XNNPACK (its default delegate) and LiteRT's built-in kernels without XNNPACK, on the
 same random input. Engines are timed in interleaved rounds (each round: a block of invokes per
-engine), so load from elsewhere on the machine hits all of them alike; the median round counts.
-Each invoke includes the input copy in and the output copy out, for every engine.
+engine, about 0.2 s each), so load from elsewhere on the machine hits all of them alike; the
+median round counts. Each block starts with one untimed invoke, so every engine is timed with
+its own data in cache, as in a steady stream of inferences, not right after another engine
+evicted it. Each invoke includes the input copy in and the output copy out, for every engine.
 
     ./run bench-litert [--rounds N] [--invokes N] [--models a,b] [--json FILE]
 """
@@ -54,7 +56,8 @@ class LiteRT:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds (median counts)")
-    ap.add_argument("--invokes", type=int, default=0, help="invokes per engine per round (0: ~0.2 s each)")
+    ap.add_argument("--invokes", type=int, default=0,
+                    help="invokes per engine per round (0: about 0.2 s of each engine)")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--json", help="also write the figures to this file")
@@ -80,14 +83,15 @@ def main():
             x = np.random.default_rng(12345).integers(0, 256, size=d.shape, dtype=np.uint8).astype(d.dtype)
             # Same bytes as LiteRT's built-in kernels? (not always: docs/python.md, exactness)
             same = engines["tpulab"](x).tobytes() == engines["builtin"](x).tobytes()
-            n = a.invokes or calibrate(engines, x)
+            n = {k: a.invokes for k in engines} if a.invokes else calibrate(engines, x)
             times = {k: [] for k in engines}
             for _ in range(a.rounds):
                 for k, run in engines.items():
+                    run(x)  # untimed: brings this engine's weights and buffers back into cache
                     t0 = time.perf_counter()
-                    for _ in range(n):
+                    for _ in range(n[k]):
                         run(x)
-                    times[k].append((time.perf_counter() - t0) * 1000 / n)
+                    times[k].append((time.perf_counter() - t0) * 1000 / n[k])
             med = {k: statistics.median(v) for k, v in times.items()}
             row = dict(model=name, threads=threads, invokes_per_round=n, rounds=a.rounds,
                        tpulab_ms=med["tpulab"], litert_xnnpack_ms=med["xnnpack"], litert_builtin_ms=med["builtin"],
@@ -102,15 +106,15 @@ def main():
 
 
 def calibrate(engines, x):
-    """Invokes per round so that the slowest engine spends about 0.2 s per round."""
-    slowest = 0.0
-    for run in engines.values():
+    """Invokes per round for each engine, so that each spends about 0.2 s per round."""
+    n = {}
+    for k, run in engines.items():
         run(x)  # warm-up
         t0 = time.perf_counter()
         for _ in range(3):
             run(x)
-        slowest = max(slowest, (time.perf_counter() - t0) / 3)
-    return max(1, int(0.2 / slowest))
+        n[k] = max(1, int(0.2 / ((time.perf_counter() - t0) / 3)))
+    return n
 
 
 def litert_version():

@@ -3,10 +3,12 @@
 // byte-identical.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include "engine/kernel_registry.h"
-#include "engine/kernels/optimized/conv_gemm.h"
+#include "engine/kernels/optimized/avx512.h"
 #include "engine/thread_pool.h"
 #include "kernels_harness.h"
 
@@ -79,11 +81,12 @@ void expect_same(const KTensor& ref, const KTensor& opt, const std::string& what
                        << int{ref.bytes[first]} << ", optimized " << int{opt.bytes[first]} << ")";
 }
 
-// Runs on both GEMMs when the CPU has AVX-512 VNNI: the parameter switches the VNNI GEMM off.
+// Runs the AVX-512 paths (VNNI GEMM, 32-channel depthwise) and, with them switched off, the AVX2
+// paths, when the CPU has both.
 class KernelsOptimized : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override { engine::use_vnni_gemm(GetParam()); }
-  void TearDown() override { engine::use_vnni_gemm(true); }
+  void SetUp() override { engine::avx512::allow(GetParam()); }
+  void TearDown() override { engine::avx512::allow(true); }
   engine::ThreadPool pool2{2}, pool3{3};
   engine::ThreadPool* pool_for(int i) {
     return i % 3 == 0 ? nullptr : i % 3 == 1 ? &pool2 : &pool3;
@@ -151,7 +154,9 @@ TEST_P(KernelsOptimized, DepthwiseConv2DMatchesReference) {
     o.dilation_w = r.i(0, 3) == 0 ? 2 : 1;
     o.depth_multiplier = r.i(0, 4) == 0 ? 2 : 1;
     o.activation = random_activation_fn(r);
-    const int kh = r.i(1, 5), kw = r.i(1, 5), cin = r.i(1, 35), cout = cin * o.depth_multiplier;
+    // Channel counts cover every path: blocks of 32 (AVX-512), 16, 8 and the scalar tail.
+    const int kh = r.i(1, 5), kw = r.i(1, 5), cin = trial % 3 == 0 ? r.i(32, 120) : r.i(1, 35);
+    const int cout = cin * o.depth_multiplier;
     const int h = r.i(kh * o.dilation_h, 16), w = r.i(kw * o.dilation_w, 16), n = r.i(1, 2);
     std::vector<KTensor> in = {
         random_activation(r, t, {n, h, w, cin}, r.f(0.01f, 0.1f), zp_for(r, t)),
@@ -161,6 +166,87 @@ TEST_P(KernelsOptimized, DepthwiseConv2DMatchesReference) {
     const auto ref = run_kernel(op, in, out, KernelSet::kReference);
     const auto opt = run_kernel(op, in, out, KernelSet::kOptimized, pool_for(trial));
     expect_same(ref, opt, "depthwise trial " + std::to_string(trial));
+  }
+}
+
+// 8-bit FULLY_CONNECTED: depths around the 16- and 32-element vector steps, per-tensor (uint8)
+// and per-unit (int8) filter scales, batches, keep_num_dims, with and without a bias.
+TEST_P(KernelsOptimized, FullyConnectedMatchesReference) {
+  Rand r(77);
+  for (int trial = 0; trial < 60; ++trial) {
+    const DType t = trial % 2 ? DType::kInt8 : DType::kUInt8;
+    FullyConnectedOptions o;
+    o.activation = random_activation_fn(r);
+    o.keep_num_dims = trial % 5 == 4;
+    const int depth = trial % 3 == 0 ? r.i(1, 70) : r.i(100, 1300), units = r.i(1, 90);
+    const int batches = r.i(1, 3);
+    std::vector<KTensor> in = {
+        random_activation(r, t, {batches, depth}, r.f(0.01f, 0.1f), zp_for(r, t)),
+        random_filter(r, t, {units, depth}, units, 0), random_bias(r, units)};
+    std::vector<bool> omitted;
+    if (r.i(0, 4) == 0) omitted = {false, false, true};
+    const Op op = make_op(BuiltinOp::kFullyConnected, o);
+    const KTensor out = make_output(t, r.f(0.05f, 2.0f), zp_for(r, t));
+    const auto ref = run_kernel(op, in, out, KernelSet::kReference, nullptr, omitted);
+    const auto opt = run_kernel(op, in, out, KernelSet::kOptimized, pool_for(trial), omitted);
+    expect_same(ref, opt, "fully connected trial " + std::to_string(trial));
+  }
+}
+
+// QUANTIZE from float: ties at exactly half a step (which rounding by adding 0.5 gets wrong
+// just below them), values far outside the range, infinities and NaN, odd lengths.
+TEST_P(KernelsOptimized, QuantizeFromFloatMatchesReference) {
+  Rand r(31);
+  for (int trial = 0; trial < 40; ++trial) {
+    const DType t = trial % 2 ? DType::kInt8 : DType::kUInt8;
+    const float scale = r.f(0.001f, 0.2f);
+    const int zp = zp_for(r, t), n = r.i(1, 40000);
+    std::vector<float> x(n);
+    for (auto& v : x) {
+      switch (r.i(0, 9)) {
+        case 0:
+          v = (static_cast<float>(r.i(-300, 300)) + 0.5f) * scale;  // near a tie
+          break;
+        case 1:
+          v = std::nextafter((static_cast<float>(r.i(-300, 300)) + 0.5f) * scale, 0.0f);
+          break;
+        case 2:
+          v = r.f(-1e30f, 1e30f);
+          break;
+        case 3: {
+          const float special[] = {std::numeric_limits<float>::infinity(),
+                                   -std::numeric_limits<float>::infinity(),
+                                   std::numeric_limits<float>::quiet_NaN(), -0.0f, 0.0f};
+          v = special[r.i(0, 4)];
+          break;
+        }
+        default:
+          v = r.f(-300.0f, 300.0f) * scale;
+      }
+    }
+    const Op op = make_op(BuiltinOp::kQuantize);
+    std::vector<KTensor> in = {make_tensor(DType::kFloat32, {1, n}, x)};
+    const KTensor out = make_output(t, scale, zp);
+    const auto ref = run_kernel(op, in, out, KernelSet::kReference);
+    const auto opt = run_kernel(op, in, out, KernelSet::kOptimized, pool_for(trial));
+    expect_same(ref, opt, "quantize trial " + std::to_string(trial));
+  }
+}
+
+// QUANTIZE between 8-bit types (a table in the optimized kernel): every input byte, random scales.
+TEST_P(KernelsOptimized, RequantizeMatchesReference) {
+  Rand r(32);
+  for (int trial = 0; trial < 40; ++trial) {
+    const DType ti = trial % 2 ? DType::kInt8 : DType::kUInt8;
+    const DType to = trial % 4 < 2 ? DType::kInt8 : DType::kUInt8;
+    std::vector<uint8_t> x(512);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 7 + trial);
+    std::vector<KTensor> in = {make_tensor(ti, {2, 256}, x, r.f(0.001f, 0.5f), zp_for(r, ti))};
+    const Op op = make_op(BuiltinOp::kQuantize);
+    const KTensor out = make_output(to, r.f(0.001f, 0.5f), zp_for(r, to));
+    const auto ref = run_kernel(op, in, out, KernelSet::kReference);
+    const auto opt = run_kernel(op, in, out, KernelSet::kOptimized, pool_for(trial));
+    expect_same(ref, opt, "requantize trial " + std::to_string(trial));
   }
 }
 
@@ -237,9 +323,9 @@ TEST_P(KernelsOptimized, PoolingMatchesReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Gemm, KernelsOptimized, ::testing::Values(true, false),
+INSTANTIATE_TEST_SUITE_P(Paths, KernelsOptimized, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& i) {
-                           return i.param ? "VnniIfAvailable" : "Avx2";
+                           return i.param ? "Avx512IfAvailable" : "Avx2";
                          });
 
 }  // namespace

@@ -3,7 +3,18 @@
 // __attribute__((target("avx2"))) after a runtime check; the build itself has no -march.
 #pragma once
 
+// GCC 12's AVX-512 intrinsics start from an undefined vector that its own -W(maybe-)uninitialized
+// then reports (GCC bug 105593); the warnings are silenced for the intrinsics headers only. This
+// header is the one place that includes them (avx512.h includes it).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 #include <cstdint>
 
@@ -45,6 +56,22 @@ TPULAB_AVX2 inline __m128i narrow16(__m256i a, __m256i b) {
   const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
   const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
   return kSigned ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
+}
+
+// dst[i] = src[i] - zp as int16 for n 8-bit values (an im2col copy, a FULLY_CONNECTED input).
+template <bool kSigned>
+TPULAB_AVX2 inline void widen_minus_zp(const uint8_t* src, int16_t* dst, int64_t n, int32_t zp) {
+  const __m256i z = _mm256_set1_epi16(static_cast<int16_t>(zp));
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    const __m256i v = kSigned ? _mm256_cvtepi8_epi16(raw) : _mm256_cvtepu8_epi16(raw);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_sub_epi16(v, z));
+  }
+  for (; i < n; ++i) {
+    const int32_t v = kSigned ? int32_t{static_cast<int8_t>(src[i])} : int32_t{src[i]};
+    dst[i] = static_cast<int16_t>(v - zp);
+  }
 }
 
 }  // namespace tpulab::engine::avx2

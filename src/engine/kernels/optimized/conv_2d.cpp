@@ -1,4 +1,4 @@
-// Optimized CONV_2D and FULLY_CONNECTED: the reference plans, evaluated by the im2col + GEMM
+// Optimized CONV_2D: the reference plan, evaluated by the im2col + GEMM
 // (ConvGemm: AVX2, or AVX-512 VNNI where present) for 8-bit tensors with constant filters;
 // float, non-AVX2 CPUs and computed filters use the reference loops.
 #include "engine/kernels/optimized/avx2_requant.h"

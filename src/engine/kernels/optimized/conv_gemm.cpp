@@ -1,10 +1,10 @@
 #include "engine/kernels/optimized/conv_gemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 
 #include "engine/kernels/optimized/avx2_requant.h"
+#include "engine/kernels/optimized/avx512.h"
 #include "engine/kernels/optimized/conv_gemm_vnni.h"
 #include "engine/thread_pool.h"
 
@@ -109,22 +109,6 @@ TPULAB_AVX2 void gemm_avx2(const int16_t* a, int32_t rows, int32_t k_pad, const 
   }
 }
 
-// dst[i] = src[i] - zp as int16 for n 8-bit values (the im2col copy of one tap).
-template <bool kSigned>
-TPULAB_AVX2 void widen_minus_zp(const uint8_t* src, int16_t* dst, int64_t n, int32_t zp) {
-  const __m256i z = _mm256_set1_epi16(static_cast<int16_t>(zp));
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-    const __m256i v = kSigned ? _mm256_cvtepi8_epi16(raw) : _mm256_cvtepu8_epi16(raw);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_sub_epi16(v, z));
-  }
-  for (; i < n; ++i) {
-    const int32_t v = kSigned ? int32_t{static_cast<int8_t>(src[i])} : int32_t{src[i]};
-    dst[i] = static_cast<int16_t>(v - zp);
-  }
-}
-
 // The VNNI GEMM's im2col copy of one tap: bytes as unsigned (int8 + 128: flip the sign bit).
 template <bool kSigned>
 TPULAB_AVX2 void copy_unsigned(const uint8_t* src, uint8_t* dst, int64_t n) {
@@ -156,15 +140,11 @@ TPULAB_AVX2 int32_t sum_bytes(const uint8_t* p, int64_t n) {
   return static_cast<int32_t>(sum);
 }
 
-std::atomic<bool> vnni_allowed{true};
-
 }  // namespace
-
-void use_vnni_gemm(bool allowed) { vnni_allowed.store(allowed, std::memory_order_relaxed); }
 
 void ConvGemm::init(const ConvPlan& p, const uint8_t* filter, const int32_t* bias) {
   p_ = p;
-  vnni_ = vnni::supported() && vnni_allowed.load(std::memory_order_relaxed);
+  vnni_ = avx512::enabled();
   k_ = p.k_h * p.k_w * p.in_c;
   k_pad_ = (k_ + 1) & ~1;
   k4_ = (k_ + 3) & ~3;
@@ -207,6 +187,7 @@ void ConvGemm::init_vnni(const uint8_t* filter, const int32_t* bias, size_t padd
   // d = 128 - zw or -zw, zu = zx or zx + 128; constants evaluated modulo 2^32 like the sums.
   const int32_t zu = p.input_zp + (is_signed ? 128 : 0);
   const int32_t quads = k4_ / 4;
+  has_d_ = false;
   w8_.assign(static_cast<size_t>(blocks_) * quads * kBlock * 4, 0);
   constant_.assign(padded_c, 0);
   d_.assign(padded_c, 0);
@@ -222,6 +203,7 @@ void ConvGemm::init_vnni(const uint8_t* filter, const int32_t* bias, size_t padd
     }
     const int32_t d = (is_signed ? 0 : 128) - p.filter_zp[oc];
     d_[oc] = d;
+    has_d_ = has_d_ || d != 0;
     const uint32_t bias_oc = bias ? static_cast<uint32_t>(bias[oc]) : 0u;
     constant_[oc] = static_cast<int32_t>(bias_oc - static_cast<uint32_t>(zu) * sum_v -
                                          static_cast<uint32_t>(zu) * static_cast<uint32_t>(d) *
@@ -277,7 +259,8 @@ void ConvGemm::tile_vnni(const uint8_t* input, uint8_t* output, int64_t row0, in
       std::memset(dst, zu, static_cast<size_t>(k4_ - k_));
     }
   }
-  for (int32_t r = 0; r < rows; ++r) sums[r] = sum_bytes(a + static_cast<int64_t>(r) * k4_, k4_);
+  if (has_d_)
+    for (int32_t r = 0; r < rows; ++r) sums[r] = sum_bytes(a + static_cast<int64_t>(r) * k4_, k4_);
   vnni::GemmU8Params g;
   g.k4 = k4_;
   g.blocks = blocks_;
@@ -291,7 +274,7 @@ void ConvGemm::tile_vnni(const uint8_t* input, uint8_t* output, int64_t row0, in
   g.zp = p.output_zp;
   g.lo = p.act_min;
   g.hi = p.act_max;
-  g.is_signed = kSigned;
+  g.has_d = has_d_;
   vnni::gemm_u8(g, a, k4_, sums, rows, output + row0 * p.out_c);
 }
 
@@ -305,7 +288,7 @@ void ConvGemm::tile(const uint8_t* input, uint8_t* output, int64_t row0, int32_t
   const bool pointwise = p.k_h == 1 && p.k_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                          p.pad_h == 0 && p.pad_w == 0 && k_pad_ == k_;
   if (pointwise) {
-    widen_minus_zp<kSigned>(input + row0 * p.in_c, a, int64_t{rows} * p.in_c, p.input_zp);
+    avx2::widen_minus_zp<kSigned>(input + row0 * p.in_c, a, int64_t{rows} * p.in_c, p.input_zp);
     rows_gemm<kSigned>(a, output, row0, rows);
     return;
   }
@@ -324,7 +307,7 @@ void ConvGemm::tile(const uint8_t* input, uint8_t* output, int64_t row0, int32_t
           continue;
         }
         const uint8_t* src = input + ((int64_t{b} * p.in_h + iy) * p.in_w + ix) * p.in_c;
-        widen_minus_zp<kSigned>(src, dst, p.in_c, p.input_zp);
+        avx2::widen_minus_zp<kSigned>(src, dst, p.in_c, p.input_zp);
       }
     }
     if (k_pad_ > k_) *dst = 0;

@@ -3,7 +3,7 @@
 // Zero points are subtracted before the products (input in im2col, filter when packing), so the
 // sums equal the reference kernel's term by term. On CPUs with AVX-512 VNNI the GEMM runs on
 // bytes instead (conv_gemm_vnni.h: twice the multiply-adds per instruction, zero points folded
-// into exact per-row and per-channel corrections). Used by CONV_2D and FULLY_CONNECTED.
+// into exact per-row and per-channel corrections). Used by CONV_2D.
 #pragma once
 
 #include <cstdint>
@@ -13,14 +13,10 @@
 
 namespace tpulab::engine {
 
-// Whether kernels prepared from now on may use the AVX-512 VNNI GEMM (default true; it is used
-// only when the CPU has it). Tests switch it off to check the AVX2 GEMM on such CPUs too.
-void use_vnni_gemm(bool allowed);
-
 class ConvGemm {
  public:
   // Packs the filter (OHWI, same dtype as the plan) and bias for `p`. The GEMM runs on
-  // AVX-512 VNNI bytes (conv_gemm_vnni.h) when the CPU has it, else on AVX2 int16.
+  // AVX-512 VNNI bytes (conv_gemm_vnni.h) when avx512::enabled(), else on AVX2 int16.
   void init(const ConvPlan& p, const uint8_t* filter, const int32_t* bias);
   size_t scratch_bytes(int threads) const;
   // Computes the whole output; parallel over tiles of output pixels when `ctx.pool` is set.
@@ -46,6 +42,7 @@ class ConvGemm {
   int32_t k4_ = 0;                     // VNNI: K padded to a multiple of 4
   std::vector<int8_t> w8_;             // VNNI: [block][k4/4][16 channels][4] (see conv_gemm_vnni.h)
   std::vector<int32_t> constant_, d_;  // VNNI: per channel
+  bool has_d_ = true;                  // VNNI: some d is not 0, so rows' byte sums are needed
   // Padded to blocks_ * 16.
   std::vector<int32_t> bias_, mult_, left_, right_;
 };

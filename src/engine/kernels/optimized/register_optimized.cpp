@@ -4,11 +4,11 @@
 namespace tpulab::engine {
 
 // Optimized kernels register here; ops without one fall back to the reference kernel.
-// FULLY_CONNECTED has none: LiteRT requantizes it in floating point, which the fixed-point GEMM
-// output stage cannot reproduce, and it is a small share of the models' time.
 void register_optimized(KernelRegistry& r) {
   r.add(BuiltinOp::kConv2D, make_optimized_conv_2d);
   r.add(BuiltinOp::kDepthwiseConv2D, make_optimized_depthwise_conv_2d);
+  r.add(BuiltinOp::kFullyConnected, make_optimized_fully_connected);
+  r.add(BuiltinOp::kQuantize, make_optimized_quantize);
   r.add(BuiltinOp::kAdd, make_optimized_add);
   r.add(BuiltinOp::kSub, make_optimized_sub);
   r.add(BuiltinOp::kMul, make_optimized_mul);

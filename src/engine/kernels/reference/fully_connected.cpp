@@ -72,6 +72,13 @@ FullyConnectedPlan plan_fully_connected(OpContext& ctx) {
   return p;
 }
 
+int32_t fully_connected_output(const FullyConnectedPlan& p, int32_t acc, int32_t u) {
+  // Clamped in double first: the int32 conversion of an out-of-range value is undefined.
+  const double scaled = std::round(static_cast<double>(acc) * p.requant_scale[u]);
+  const auto v = static_cast<int32_t>(std::clamp(scaled, -2147483648.0, 2147483647.0));
+  return std::clamp(wrapping_add(v, p.output_zp), p.act_min, p.act_max);
+}
+
 namespace {
 
 template <typename T>
@@ -88,11 +95,7 @@ void fc_quantized(const FullyConnectedPlan& p, const OpContext& ctx) {
         acc += (int32_t{in[int64_t{b} * p.depth + d]} - p.input_zp) *
                (int32_t{w[int64_t{u} * p.depth + d]} - p.filter_zp[u]);
       if (bias) acc += bias[u];
-      // Clamped in double first: the int32 conversion of an out-of-range value is undefined.
-      const double scaled = std::round(static_cast<double>(acc) * p.requant_scale[u]);
-      const auto v = static_cast<int32_t>(std::clamp(scaled, -2147483648.0, 2147483647.0));
-      out[int64_t{b} * p.units + u] =
-          static_cast<T>(std::clamp(wrapping_add(v, p.output_zp), p.act_min, p.act_max));
+      out[int64_t{b} * p.units + u] = static_cast<T>(fully_connected_output(p, acc, u));
     }
 }
 

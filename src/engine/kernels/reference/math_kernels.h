@@ -3,7 +3,9 @@
 // precompute identically and differ only in eval.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -48,6 +50,9 @@ struct FullyConnectedPlan {
 };
 FullyConnectedPlan plan_fully_connected(OpContext& ctx);
 void fully_connected_reference(const FullyConnectedPlan& p, const OpContext& ctx);
+// The 8-bit output stage of unit `u`: the accumulator (bias included) requantized, offset by the
+// output zero point and clamped; shared with the optimized kernel, which only sums faster.
+int32_t fully_connected_output(const FullyConnectedPlan& p, int32_t acc, int32_t u);
 
 // AVERAGE_POOL_2D and MAX_POOL_2D (NHWC; input and output share quantization).
 struct PoolPlan {
@@ -111,6 +116,15 @@ std::unique_ptr<Kernel> make_reference_relu();
 std::unique_ptr<Kernel> make_reference_relu6();
 std::unique_ptr<Kernel> make_reference_hard_swish();
 std::unique_ptr<Kernel> make_reference_quantize();
+// QUANTIZE of one float: round(x / scale) (double quotient, half away from zero) + zero point,
+// clamped to `type`'s range; NaN gives the minimum, as LiteRT on x86 (its int32 conversion of
+// NaN gives INT32_MIN, then clamped). Clamped as a double so that huge inputs saturate instead
+// of overflowing the cast.
+inline int32_t quantize_float(float x, double scale, int32_t zero_point, DType type) {
+  const double q = std::round(static_cast<double>(x) / scale) + zero_point;
+  const auto lo = static_cast<double>(qmin(type)), hi = static_cast<double>(qmax(type));
+  return static_cast<int32_t>(std::isnan(q) ? lo : std::clamp(q, lo, hi));
+}
 std::unique_ptr<Kernel> make_reference_dequantize();
 
 }  // namespace tpulab::engine

@@ -47,10 +47,7 @@ class QuantizeReference : public Kernel {
       case DType::kFloat32: {
         const float* x = ctx.in(0).as<float>();
         for (int64_t i = 0; i < n; ++i) {
-          // Clamped as a double so that huge inputs saturate instead of overflowing the cast.
-          const double q = std::round(static_cast<double>(x[i]) / scale_) + zo_;
-          y[i] = static_cast<Out>(std::clamp(q, static_cast<double>(qmin(out_type_)),
-                                             static_cast<double>(qmax(out_type_))));
+          y[i] = static_cast<Out>(quantize_float(x[i], scale_, zo_, out_type_));
         }
         break;
       }
