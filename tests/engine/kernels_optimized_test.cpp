@@ -250,6 +250,29 @@ TEST_P(KernelsOptimized, RequantizeMatchesReference) {
   }
 }
 
+// 8-bit MEAN: spatial means of NHWC (the contiguous-run path, kept channels around the 8-lane
+// step), other contiguous runs, and gapped or trailing axes (reference fallback).
+TEST_P(KernelsOptimized, MeanMatchesReference) {
+  Rand r(41);
+  const std::vector<std::vector<int32_t>> axes_sets = {{1, 2}, {1, 2}, {2, 1}, {1},     {2},
+                                                       {0, 1}, {1, 3}, {3},    {-3, -2}};
+  for (int trial = 0; trial < 60; ++trial) {
+    const DType t = trial % 2 ? DType::kInt8 : DType::kUInt8;
+    ReducerOptions o;
+    o.keep_dims = r.i(0, 1) == 1;
+    const std::vector<int32_t> axes = axes_sets[static_cast<size_t>(trial) % axes_sets.size()];
+    const std::vector<int32_t> shape = {r.i(1, 2), r.i(1, 9), r.i(1, 9), r.i(1, 70)};
+    std::vector<KTensor> in = {
+        random_activation(r, t, shape, r.f(0.01f, 0.2f), zp_for(r, t)),
+        make_tensor(DType::kInt32, {static_cast<int32_t>(axes.size())}, axes, 0.0f, 0, true)};
+    const Op op = make_op(BuiltinOp::kMean, o);
+    const KTensor out = make_output(t, r.f(0.005f, 0.3f), zp_for(r, t));
+    const auto ref = run_kernel(op, in, out, KernelSet::kReference);
+    const auto opt = run_kernel(op, in, out, KernelSet::kOptimized, pool_for(trial));
+    expect_same(ref, opt, "mean trial " + std::to_string(trial));
+  }
+}
+
 // Same shapes (AVX2 path), a small input repeating along the output from either side (table
 // path: per-channel vectors and scalars, as in movenet), and general broadcasting (reference).
 TEST_P(KernelsOptimized, AddSubMulMatchesReference) {

@@ -121,6 +121,12 @@ TPULAB_AVX2 void copy_unsigned(const uint8_t* src, uint8_t* dst, int64_t n) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_xor_si256(v, flip));
     }
+    for (; i + 8 <= n; i += 8) {
+      uint64_t v;
+      std::memcpy(&v, src + i, sizeof(v));
+      v ^= 0x8080808080808080u;
+      std::memcpy(dst + i, &v, sizeof(v));
+    }
     for (; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i] ^ 0x80);
   }
 }
@@ -245,8 +251,19 @@ void ConvGemm::tile_vnni(const uint8_t* input, uint8_t* output, int64_t row0, in
       const int32_t oy = static_cast<int32_t>((m / p.out_w) % p.out_h);
       const int32_t b = static_cast<int32_t>(m / (int64_t{p.out_w} * p.out_h));
       uint8_t* dst = buf + static_cast<int64_t>(r) * k4_;
+      // Undilated columns all inside the input: each kernel row is one contiguous run of
+      // k_w * in_c bytes (the first convolution's 3x3x3 taps: 3 copies of 9 bytes, not 9 of 3).
+      const int32_t ix0 = ox * p.stride_w - p.pad_w;
+      const bool whole_rows = p.dil_w == 1 && ix0 >= 0 && ix0 + p.k_w <= p.in_w;
       for (int32_t ky = 0; ky < p.k_h; ++ky) {
         const int32_t iy = oy * p.stride_h - p.pad_h + ky * p.dil_h;
+        if (whole_rows && iy >= 0 && iy < p.in_h) {
+          const int32_t n = p.k_w * p.in_c;
+          copy_unsigned<kSigned>(input + ((int64_t{b} * p.in_h + iy) * p.in_w + ix0) * p.in_c, dst,
+                                 n);
+          dst += n;
+          continue;
+        }
         for (int32_t kx = 0; kx < p.k_w; ++kx, dst += p.in_c) {
           const int32_t ix = ox * p.stride_w - p.pad_w + kx * p.dil_w;
           if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w)

@@ -21,25 +21,31 @@ TPULAB_AVX512 inline __m512i load16(const int32_t* x, int32_t c) {
   return _mm512_loadu_si512(x + c);
 }
 
-// What the output stage of one 16-channel block needs, loaded once for all rows of a tile.
+// What the output stage of one 16-channel block needs, in registers for all rows of a tile
+// (read through `p` after each store, they would be reloaded: the byte stores may alias them).
 struct BlockParams {
-  __m512i constant, d;
+  __m512i constant, d, zp, lo, hi;
   avx512::Requant q;
+  bool has_d;
 };
 
 TPULAB_AVX512 inline BlockParams block_params(const GemmU8Params& p, int32_t c0) {
-  return {load16(p.constant, c0), load16(p.d, c0),
-          avx512::requant_params(load16(p.mult, c0), load16(p.left, c0), load16(p.right, c0))};
+  return {load16(p.constant, c0),
+          load16(p.d, c0),
+          _mm512_set1_epi32(p.zp),
+          _mm512_set1_epi32(p.lo),
+          _mm512_set1_epi32(p.hi),
+          avx512::requant_params(load16(p.mult, c0), load16(p.left, c0), load16(p.right, c0)),
+          p.has_d};
 }
 
 // Requantizes, clamps and stores 16 channels of one row (n of them valid).
-TPULAB_AVX512 inline void store16(const GemmU8Params& p, const BlockParams& b, int32_t row_sum,
-                                  __m512i acc, uint8_t* out, int32_t n) {
+TPULAB_AVX512 inline void store16(const BlockParams& b, int32_t row_sum, __m512i acc, uint8_t* out,
+                                  int32_t n) {
   __m512i x = _mm512_add_epi32(acc, b.constant);
-  if (p.has_d) x = _mm512_add_epi32(x, _mm512_mullo_epi32(b.d, _mm512_set1_epi32(row_sum)));
+  if (b.has_d) x = _mm512_add_epi32(x, _mm512_mullo_epi32(b.d, _mm512_set1_epi32(row_sum)));
   x = avx512::multiply_by_quantized_multiplier(x, b.q);
-  x = _mm512_add_epi32(x, _mm512_set1_epi32(p.zp));
-  x = _mm512_min_epi32(_mm512_max_epi32(x, _mm512_set1_epi32(p.lo)), _mm512_set1_epi32(p.hi));
+  x = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, b.zp), b.lo), b.hi);
   // Clamped to the output type, so truncating to bytes is exact for int8 and uint8 alike. Into
   // a register, then stored: vpmovdb straight to memory is slow on AMD CPUs.
   const __m128i bytes = _mm512_cvtepi32_epi8(x);
@@ -81,9 +87,9 @@ TPULAB_AVX512 void tile(const GemmU8Params& p, const uint8_t* a, int64_t lda,
   for (int j = 0; j < kBlocks; ++j) {
     const int32_t c0 = (block + j) * 16, n = std::min(16, p.out_c - c0);
     const BlockParams b = block_params(p, c0);
+    const int64_t out_c = p.out_c;
     for (int i = 0; i < rows; ++i)
-      store16(p, b, p.has_d ? row_sums[i] : 0, acc[i][j],
-              out + static_cast<int64_t>(i) * p.out_c + c0, n);
+      store16(b, b.has_d ? row_sums[i] : 0, acc[i][j], out + i * out_c + c0, n);
   }
 }
 

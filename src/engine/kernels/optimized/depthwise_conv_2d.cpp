@@ -1,14 +1,17 @@
-// Optimized DEPTHWISE_CONV_2D: blocks of 16 channels with _mm256_madd_epi16 on pairs of taps
-// (int16 operands with the zero points already subtracted; taps in the padding contribute a zero
-// input), then 8 channels per vector with int32 products, then a scalar tail: the reference's
-// exact integer sums in any order. Rows of output pixels are spread over the pool. Depth
-// multiplier 1 with constant filters; other cases (multiplier > 1 is rare in the models we run)
-// use the reference loops.
+// Optimized DEPTHWISE_CONV_2D. With AVX-512: blocks of 32 channels, vpdpwssd on pairs of taps
+// of raw inputs (int16), the input zero point folded into a per-channel constant
+// (sum (x - zx) w = sum x w - zx sum w). Then blocks of 16 channels with _mm256_madd_epi16 on
+// pairs of taps (int16 operands with the zero point subtracted), then 8 channels per vector with
+// int32 products, then a scalar tail: the reference's exact integer sums in any order. Taps in
+// the padding read a row of zero-point bytes, which contributes x - zx = 0 on every path. Rows of
+// output pixels are spread over the pool. Depth multiplier 1 with constant filters; other cases
+// (multiplier > 1 is rare in the models we run) use the reference loops.
 #include <algorithm>
 #include <array>
 #include <cstring>
 
 #include "engine/kernels/optimized/avx2_requant.h"
+#include "engine/kernels/optimized/avx512.h"
 #include "engine/kernels/optimized/optimized_kernels.h"
 #include "engine/kernels/quantization.h"
 #include "engine/thread_pool.h"
@@ -67,8 +70,9 @@ TPULAB_AVX512 inline __m512i load_raw32(const uint8_t* src) {
 
 // Channels [0, 32 * blocks32) of one output pixel, its taps' rows in `src`.
 template <bool kSigned>
-TPULAB_AVX512 void depthwise_pixel32(const ConvPlan& p, const TapRows& src, const Packed& k,
+TPULAB_AVX512 void depthwise_pixel32(const ConvPlan& p, const TapRows& src, const Packed& pk,
                                      uint8_t* o) {
+  const Packed k = pk;  // a local copy: the byte stores below may alias a referenced one
   const int32_t pairs = (p.k_h * p.k_w + 1) / 2;
   const __m512i zout = _mm512_set1_epi32(p.output_zp);
   const __m512i lo = _mm512_set1_epi32(p.act_min), hi = _mm512_set1_epi32(p.act_max);

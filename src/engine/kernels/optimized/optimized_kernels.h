@@ -13,6 +13,7 @@ std::unique_ptr<Kernel> make_optimized_conv_2d();
 std::unique_ptr<Kernel> make_optimized_depthwise_conv_2d();
 std::unique_ptr<Kernel> make_optimized_fully_connected();
 std::unique_ptr<Kernel> make_optimized_quantize();
+std::unique_ptr<Kernel> make_optimized_mean();
 std::unique_ptr<Kernel> make_optimized_add();
 std::unique_ptr<Kernel> make_optimized_sub();
 std::unique_ptr<Kernel> make_optimized_mul();

@@ -9,6 +9,7 @@ void register_optimized(KernelRegistry& r) {
   r.add(BuiltinOp::kDepthwiseConv2D, make_optimized_depthwise_conv_2d);
   r.add(BuiltinOp::kFullyConnected, make_optimized_fully_connected);
   r.add(BuiltinOp::kQuantize, make_optimized_quantize);
+  r.add(BuiltinOp::kMean, make_optimized_mean);
   r.add(BuiltinOp::kAdd, make_optimized_add);
   r.add(BuiltinOp::kSub, make_optimized_sub);
   r.add(BuiltinOp::kMul, make_optimized_mul);

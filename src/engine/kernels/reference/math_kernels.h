@@ -12,6 +12,7 @@
 
 #include "engine/kernel.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/quantization.h"
 
 namespace tpulab::engine {
 
@@ -98,6 +99,23 @@ MulPlan plan_mul(OpContext& ctx);
 void mul_reference(const MulPlan& p, const OpContext& ctx);
 template <typename T>
 T mul_element(const MulPlan& p, T a, T b);  // 8-bit T
+
+// MEAN over any axes (mean.cpp: LiteRT's arithmetic, the 1/count folded into the multiplier).
+struct MeanPlan {
+  static constexpr size_t kMaxRank = 8;
+  DType dtype = DType::kFloat32;
+  int32_t rank = 0;
+  std::array<int32_t, kMaxRank> dims{};
+  std::array<bool, kMaxRank> reduced{};
+  int64_t count = 1;  // inputs per output
+  int32_t zi = 0, zo = 0;
+  QuantizedMultiplier m;
+};
+MeanPlan plan_mean(OpContext& ctx);
+void mean_reference(const MeanPlan& p, const OpContext& ctx);
+// The 8-bit output of one element from the int32 sum of its inputs; shared with the optimized
+// kernel, which only sums faster.
+int32_t mean_output(const MeanPlan& p, int32_t sum);
 
 // Factories (register_math.cpp).
 std::unique_ptr<Kernel> make_reference_conv_2d();
