@@ -5,16 +5,11 @@
 
 #include "common/error.h"
 #include "power/sensors.h"
+#include "power/serial.h"
 
 namespace tpulab::power {
 
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Bounds of what a config may store (see write_config).
 constexpr int kMaxRailVolts = 1000;
@@ -59,11 +54,11 @@ void PowerSensor2Source::send(char command) {
 }
 
 ps2::Config PowerSensor2Source::read_config() {
-  const int64_t deadline = now_ms() + timeout_ms(options_.timeout_s);
+  const int64_t deadline = steady_now_ms() + timeout_ms(options_.timeout_s);
   std::array<uint8_t, ps2::kConfigBytes> bytes{};
   size_t got = 0;
   bool keeps_talking = false;
-  while (now_ms() < deadline) {
+  while (steady_now_ms() < deadline) {
     // Stop a stream left running, let the line go quiet, then ask. Repeated because a freshly
     // reset Uno ignores what it receives while its boot loader runs.
     send(ps2::cmd::kStop);
@@ -71,10 +66,11 @@ ps2::Config PowerSensor2Source::read_config() {
     if (keeps_talking) continue;
     send(ps2::cmd::kReadConfig);
     got = 0;
-    const int64_t answer_deadline = std::min(deadline, now_ms() + 500);
-    while (got < bytes.size() && now_ms() < answer_deadline) {
-      got += port_.read_some(std::span<uint8_t>(bytes).subspan(got),
-                             static_cast<int>(std::max<int64_t>(1, answer_deadline - now_ms())));
+    const int64_t answer_deadline = std::min(deadline, steady_now_ms() + 500);
+    while (got < bytes.size() && steady_now_ms() < answer_deadline) {
+      got += port_.read_some(
+          std::span<uint8_t>(bytes).subspan(got),
+          static_cast<int>(std::max<int64_t>(1, answer_deadline - steady_now_ms())));
     }
     if (got == bytes.size()) break;
   }
@@ -154,7 +150,7 @@ void PowerSensor2Source::before_start() {
 }
 
 void PowerSensor2Source::on_stop_requested() {
-  stop_deadline_ms_ = now_ms() + timeout_ms(options_.timeout_s);
+  stop_deadline_ms_ = steady_now_ms() + timeout_ms(options_.timeout_s);
   stop_sent_ = true;
   send(ps2::cmd::kStopWithSequence);
 }
@@ -187,7 +183,7 @@ void PowerSensor2Source::run(std::stop_token stop) {
   double chunk_start_s = host_s();
   double last_sample_s = -1;
   while (true) {
-    if (stop.stop_requested() && now_ms() > stop_deadline_ms_.load()) break;
+    if (stop.stop_requested() && steady_now_ms() > stop_deadline_ms_.load()) break;
     const size_t n = port_.read_some(buffer, 20);
     if (stop_sent_.load()) decoder_.expect_stop(true);
     frames.clear();

@@ -53,7 +53,7 @@ TPULAB_AVX2 void add_avx2(const AddSubPlan& p, const uint8_t* a, const uint8_t* 
         std::clamp(multiply_by_quantized_multiplier(s, {p.output_multiplier, p.output_shift}) +
                        p.output_offset,
                    p.act_min, p.act_max);
-    out[i] = kSigned ? static_cast<uint8_t>(static_cast<int8_t>(r)) : static_cast<uint8_t>(r);
+    out[i] = static_cast<uint8_t>(r);  // int8: the byte of its two's complement
   }
 }
 

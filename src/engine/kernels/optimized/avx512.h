@@ -52,9 +52,4 @@ TPULAB_AVX512 inline __m512i multiply_by_quantized_multiplier(__m512i x, const R
                                one);
 }
 
-TPULAB_AVX512 inline __m512i multiply_by_quantized_multiplier(__m512i x, __m512i mult, __m512i left,
-                                                              __m512i right) {
-  return multiply_by_quantized_multiplier(x, requant_params(mult, left, right));
-}
-
 }  // namespace tpulab::engine::avx512

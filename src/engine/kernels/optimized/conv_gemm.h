@@ -2,7 +2,7 @@
 // _mm256_madd_epi16: exact, since |(x - zx) * (w - zw)| <= 255 * 255 and pairs fit in int32).
 // Zero points are subtracted before the products (input in im2col, filter when packing), so the
 // sums equal the reference kernel's term by term. On CPUs with AVX-512 VNNI the GEMM runs on
-// bytes instead (conv_gemm_vnni.h: twice the multiply-adds per instruction, zero points folded
+// bytes instead (conv_gemm_vnni.h: four times the multiply-adds per instruction, zero points folded
 // into exact per-row and per-channel corrections). Used by CONV_2D.
 #pragma once
 

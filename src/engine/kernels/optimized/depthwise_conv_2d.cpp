@@ -227,7 +227,7 @@ TPULAB_AVX2 void depthwise_row(const ConvPlan& p, const uint8_t* in, uint8_t* ou
       }
       acc = multiply_by_quantized_multiplier(acc, {p.multiplier[c], p.shift[c]}) + p.output_zp;
       const int32_t v = std::clamp(acc, p.act_min, p.act_max);
-      o[c] = kSigned ? static_cast<uint8_t>(static_cast<int8_t>(v)) : static_cast<uint8_t>(v);
+      o[c] = static_cast<uint8_t>(v);  // int8: the byte of its two's complement
     }
   }
 }

@@ -90,7 +90,7 @@ class FullyConnectedOptimized : public Kernel {
                   dot16(x, w_.data() + static_cast<size_t>(u) * depth16_, depth16_)) +
               static_cast<uint32_t>(bias_[u]));
           const int32_t v = fully_connected_output(plan_, acc, u);
-          out[u] = kSigned ? static_cast<uint8_t>(static_cast<int8_t>(v)) : static_cast<uint8_t>(v);
+          out[u] = static_cast<uint8_t>(v);  // int8: the byte of its two's complement
         }
       };
       if (ctx.pool)

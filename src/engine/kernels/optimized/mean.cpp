@@ -75,8 +75,7 @@ class MeanOptimized : public Kernel {
         add_bytes<kSigned>(in + (o * run_ + r) * inner_, sums, inner_);
       for (int64_t i = 0; i < inner_; ++i) {
         const int32_t v = mean_output(plan_, sums[i]);
-        out[o * inner_ + i] =
-            kSigned ? static_cast<uint8_t>(static_cast<int8_t>(v)) : static_cast<uint8_t>(v);
+        out[o * inner_ + i] = static_cast<uint8_t>(v);  // int8: the byte of its two's complement
       }
     }
   }

@@ -42,7 +42,7 @@ TPULAB_AVX2 void quantize_floats(const float* x, uint8_t* y, int64_t n, double s
   }
   for (; i < n; ++i) {
     const int32_t v = quantize_float(x[i], scale, zp, type);
-    y[i] = kSigned ? static_cast<uint8_t>(static_cast<int8_t>(v)) : static_cast<uint8_t>(v);
+    y[i] = static_cast<uint8_t>(v);  // int8: the byte of its two's complement
   }
 }
 
